@@ -1,0 +1,24 @@
+# Two commands on a fresh machine:
+#   make app    install what the app needs into .venv and open it with an example project
+#   make test   install the app and its test tools into .venv and run the whole suite
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: app test bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+app: $(STAMP)
+	$(VENV)/bin/playground
+
+test: $(STAMP)
+	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(VENV)/bin/python -m pytest
+
+bench: $(STAMP)
+	$(VENV)/bin/python bench/engine.py
+	$(VENV)/bin/python bench/ui.py

@@ -1,0 +1,169 @@
+"""Data sources for the playground: 2-D generators, shipped sets and CSV files.
+
+``load_dataset`` is the one entry point; it turns a project file's ``data`` section
+into train/test arrays.  ``make_features`` is exported so the UI can feed a grid of
+2-D points through the same feature transform when it draws a decision boundary.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from engine.data.csv_source import TASKS, load_csv
+from engine.data.features import FEATURES, check_feature_names, make_features
+from engine.data.generators import GENERATORS, Generator
+from engine.data.shipped import SHIPPED, ShippedDataset
+from engine.errors import DataError
+
+__all__ = [
+    "Dataset", "load_dataset", "source_names", "make_features", "FEATURES",
+    "GENERATORS", "Generator", "SHIPPED", "ShippedDataset", "load_csv",
+]
+
+_CSV_KEYS = ("csv", "target", "task", "standardize")
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: == on arrays is ambiguous
+class Dataset:
+    """Train and test arrays plus what the network builder needs to know about them.
+
+    X arrays are [n, n_features].  For classification y is int64 [n] holding the
+    index into ``classes`` (the sorted original labels); for regression y is
+    [n, n_outputs] and ``classes`` is ().  ``points_*`` are the raw 2-D coordinates
+    of a generated set (for plotting), None for CSV and shipped sets.
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    task: str
+    classes: tuple
+    feature_names: tuple[str, ...]
+    points_train: np.ndarray | None = None
+    points_test: np.ndarray | None = None
+
+    @property
+    def n_features(self) -> int:
+        return self.X_train.shape[1]
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes; 0 for regression."""
+        return len(self.classes)
+
+    @property
+    def n_outputs(self) -> int:
+        """Target width: y's columns for regression, the number of classes for classification."""
+        return self.y_train.shape[1] if self.task == "regression" else self.n_classes
+
+
+def source_names() -> tuple[str, ...]:
+    """Every named source: the generators, then the shipped sets."""
+    return tuple(GENERATORS) + tuple(SHIPPED)
+
+
+def _check_dtype(dtype) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise DataError(f"dtype: must be 'float32' or 'float64', got {dtype!r}")
+    return dt
+
+
+def _check_train_fraction(train_fraction) -> float:
+    if (isinstance(train_fraction, bool) or not isinstance(train_fraction, numbers.Real)
+            or not 0.0 < float(train_fraction) <= 1.0):
+        raise DataError(f"data.train_fraction: must be a number in (0, 1], got {train_fraction!r}")
+    return float(train_fraction)
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise DataError(f"seed: must be an integer >= 0, got {seed!r}")
+    return int(seed)
+
+
+def _read_csv_source(source: dict, base_dir, standardize: bool):
+    unknown = sorted(set(source) - set(_CSV_KEYS))
+    if unknown:
+        raise DataError(f"data.source: unknown key {unknown[0]!r}; a CSV source takes {', '.join(_CSV_KEYS)}")
+    for key in ("csv", "target", "task"):
+        if not isinstance(source.get(key), str) or not source[key]:
+            raise DataError(f"data.source.{key}: required, a string")
+    if source["task"] not in TASKS:
+        raise DataError(f"data.source.task: must be 'classification' or 'regression', got {source['task']!r}")
+    standardize = source.get("standardize", standardize)
+    if not isinstance(standardize, bool):
+        raise DataError(f"data.source.standardize: must be true or false, got {standardize!r}")
+    path = Path(source["csv"]).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    X, y, names, classes = load_csv(path, source["target"], source["task"], standardize=standardize)
+    return X, y, names, classes, source["task"]
+
+
+def load_dataset(source, *, samples: int = 500, noise: float = 0.0, train_fraction: float = 0.5,
+                 features: Sequence[str] = ("x1", "x2"), seed: int = 0, base_dir=None,
+                 standardize: bool = False, dtype=np.float64) -> Dataset:
+    """Build the data set a project's ``data`` section describes, split into train and test.
+
+    ``source`` is a generator name, ``"iris"``/``"digits"``, or a dict
+    ``{"csv": path, "target": column, "task": ..., "standardize": bool}`` whose
+    relative path is resolved against ``base_dir`` (the project file's folder).
+    ``samples``, ``noise`` and ``features`` apply to generators only;
+    ``standardize`` to CSV and shipped sets only (a CSV dict's own key wins).
+
+    The split is a permutation seeded by ``seed``; ``train_fraction == 1.0``
+    trains on every row in file order and leaves the test set empty.
+    """
+    dt = _check_dtype(dtype)
+    fraction = _check_train_fraction(train_fraction)
+    seed = _check_seed(seed)
+    points = None
+    if isinstance(source, dict):
+        X, y, names, classes, task = _read_csv_source(source, base_dir, standardize)
+    elif isinstance(source, str) and source in GENERATORS:
+        gen = GENERATORS[source]
+        names = check_feature_names(features)
+        # Separate streams for generation and split, so changing train_fraction
+        # does not change the points themselves.
+        points, y = gen.fn(samples, noise, np.random.default_rng([seed, 0]))
+        X, task = make_features(points, names), gen.task
+        classes = (0, 1) if task == "classification" else ()
+    elif isinstance(source, str) and source in SHIPPED:
+        if not isinstance(standardize, bool):
+            raise DataError(f"data.standardize: must be true or false, got {standardize!r}")
+        shipped = SHIPPED[source]
+        X, y, names, classes = shipped.load(standardize=standardize)
+        task = shipped.task
+    else:
+        raise DataError(f"data.source: unknown source {source!r}; choose one of "
+                        f"{', '.join(source_names())}, or a CSV file as "
+                        '{"csv": path, "target": column, "task": "classification" | "regression"}')
+
+    n = X.shape[0]
+    if fraction == 1.0:
+        order = np.arange(n)
+        n_train = n
+    else:
+        order = np.random.default_rng([seed, 1]).permutation(n)
+        n_train = round(fraction * n)
+    if n_train < 1:
+        raise DataError(f"data.train_fraction: {train_fraction!r} of {n} rows leaves no training rows")
+    train, test = order[:n_train], order[n_train:]
+
+    X = X.astype(dt, copy=False)
+    y = y.astype(np.int64 if task == "classification" else dt, copy=False)
+    return Dataset(
+        X_train=X[train], y_train=y[train], X_test=X[test], y_test=y[test],
+        task=task, classes=tuple(classes), feature_names=tuple(names),
+        points_train=None if points is None else points[train],
+        points_test=None if points is None else points[test],
+    )

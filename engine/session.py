@@ -1,0 +1,219 @@
+"""A training session: the network, its data, loss, optimiser and schedule, stepped.
+
+``step(n)`` runs n optimiser updates on mini-batches, ``epoch()`` finishes the
+current pass over the training rows, ``evaluate()`` measures the full train and
+test sets, and ``snapshot()`` returns an immutable copy of everything a plot needs.
+Everything random (initial weights, batch order, dropout masks) comes from
+generators seeded by ``seed``, so a session is reproducible.
+
+A step whose loss or weights stop being finite is undone: the weights from before
+the step are put back, ``divergence`` records which step failed, and further steps
+do nothing until ``reset()``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+
+from .data import Dataset
+from .losses import LossHead
+from .io.weights import assign_tensors
+from .network import Network
+from .optimizers import Optimizer, make_optimizer
+from .schedules import make_schedule
+
+
+@dataclass(frozen=True)
+class Regularization:
+    """Penalty on dense weights (never biases): rate*sum|w| (l1) or rate/2*sum w^2 (l2)."""
+
+    kind: str = "none"
+    rate: float = 0.0
+
+    def penalty(self, weights: np.ndarray) -> float:
+        if self.kind == "l1":
+            return self.rate * float(np.abs(weights).sum())
+        if self.kind == "l2":
+            return 0.5 * self.rate * float(weights @ weights)
+        return 0.0
+
+    def add_gradient(self, weights: np.ndarray, weight_grads: np.ndarray) -> None:
+        if self.kind == "l1" and self.rate:
+            weight_grads += self.rate * np.sign(weights)
+        elif self.kind == "l2" and self.rate:
+            weight_grads += self.rate * weights
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Data loss (no regularisation) and accuracy on the full train and test sets."""
+
+    step: int
+    train_loss: float
+    test_loss: float | None
+    train_accuracy: float | None
+    test_accuracy: float | None
+
+
+@dataclass(frozen=True)
+class Divergence:
+    step: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An immutable copy of a session's state at one step (arrays are read-only)."""
+
+    step: int
+    epoch: int
+    lr: float
+    batch_loss: float | None
+    weights: Mapping[str, np.ndarray]
+    gradients: Mapping[str, np.ndarray]
+    grad_norms: Mapping[str, float]        # per dense node: ||dL/dW|| of its weight matrix
+    evaluation: Evaluation | None
+    divergence: Divergence | None
+
+
+class TrainingSession:
+    def __init__(self, network: Network, dataset: Dataset, head: LossHead, optimizer_spec: dict,
+                 schedule_spec: dict | None = None, *, batch_size: int | str = 10, shuffle: bool = True,
+                 regularization: Regularization = Regularization(), seed: int = 0):
+        self.network = network
+        self.dataset = dataset
+        self.head = head
+        self.regularization = regularization
+        self.shuffle = shuffle
+        dtype = network.dtype
+        self.X_train = np.ascontiguousarray(dataset.X_train, dtype=dtype)
+        self.X_test = np.ascontiguousarray(dataset.X_test, dtype=dtype)
+        self.y_train = head.encode_targets(dataset.y_train, dataset.task, dtype)
+        self.y_test = head.encode_targets(dataset.y_test, dataset.task, dtype)
+        n_train = len(self.X_train)
+        self.batch_size = n_train if batch_size == "full" else min(int(batch_size), n_train)
+        self._init_rng = np.random.default_rng([seed, 2])
+        self._order_rng = np.random.default_rng([seed, 3])
+        self._dropout_rng = np.random.default_rng([seed, 4])
+        self._backup = np.empty_like(network.params)
+        self.set_optimizer(optimizer_spec, schedule_spec)
+        self.reset()
+
+    # -- configuration -------------------------------------------------------------
+    def set_optimizer(self, optimizer_spec: dict, schedule_spec: dict | None = None) -> None:
+        """Swap the optimiser (fresh state) and schedule, keeping weights and step count."""
+        self.optimizer_spec = dict(optimizer_spec)
+        self.schedule_spec = None if schedule_spec is None else dict(schedule_spec)
+        self.optimizer: Optimizer = make_optimizer(self.optimizer_spec, self.network.params.size, self.network.dtype)
+        self.schedule = make_schedule(self.schedule_spec, self.optimizer.hyperparameters["lr"])
+
+    def reset(self) -> None:
+        """New initial weights (the next draw of the seeded sequence), step 0, fresh optimiser state."""
+        self.network.initialize(self._init_rng)
+        self.network.grads[...] = 0.0
+        self.optimizer.reset()
+        self.step_count = 0
+        self.epoch_count = 0
+        self.batch_loss: float | None = None
+        self.last_evaluation: Evaluation | None = None
+        self.divergence: Divergence | None = None
+        self._start_pass()
+
+    def _start_pass(self) -> None:
+        n = len(self.X_train)
+        self._order = self._order_rng.permutation(n) if self.shuffle else np.arange(n)
+        self._cursor = 0
+
+    # -- training --------------------------------------------------------------------
+    @property
+    def lr(self) -> float:
+        return float(self.schedule(self.step_count))
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.X_train) / self.batch_size)
+
+    def step(self, n: int = 1) -> int:
+        """Run up to ``n`` updates; returns how many ran (fewer if training diverged)."""
+        net, params = self.network, self.network.params
+        regularize = self.regularization.kind != "none" and self.regularization.rate > 0
+        done = 0
+        while done < n and self.divergence is None:
+            if self.batch_size >= len(self._order):
+                Xb, yb = self.X_train, self.y_train   # full batch: row order does not change the mean
+            else:
+                rows = self._order[self._cursor:self._cursor + self.batch_size]
+                Xb, yb = self.X_train[rows], self.y_train[rows]
+            self._cursor += self.batch_size
+            np.copyto(self._backup, params)
+            out = net.forward(Xb, training=True, rng=self._dropout_rng)
+            loss, grad = self.head.value_and_grad(net.output_pre_activation, out, yb)
+            net.backward(grad, self.head.wrt_logits)
+            if regularize:
+                self.regularization.add_gradient(net.weights_view, net.weight_grads_view)
+            self.optimizer.step(params, net.grads, self.schedule(self.step_count))
+            self.step_count += 1
+            done += 1
+            if not (math.isfinite(loss) and math.isfinite(float(params.sum()))):
+                np.copyto(params, self._backup)
+                what = "the loss" if not math.isfinite(loss) else "a weight"
+                self.divergence = Divergence(self.step_count, f"{what} became NaN or infinite at step {self.step_count}")
+                break
+            self.batch_loss = loss
+            if self._cursor >= len(self._order):
+                self.epoch_count += 1
+                self._start_pass()
+        return done
+
+    def epoch(self) -> int:
+        """Finish the current pass over the training rows (a whole pass if at its start)."""
+        remaining = len(self._order) - self._cursor
+        return self.step(max(1, math.ceil(remaining / self.batch_size)))
+
+    # -- measuring -------------------------------------------------------------------
+    def _loss_and_accuracy(self, X, y) -> tuple[float | None, float | None]:
+        if len(X) == 0:
+            return None, None
+        out = self.network.forward(X, training=False)
+        loss = self.head.value(self.network.output_pre_activation, out, y)
+        if self.dataset.task != "classification":
+            return loss, None
+        labels = y if self.head.targets_are_indices else (
+            y[:, 0].astype(np.int64) if y.shape[1] == 1 else np.argmax(y, axis=1))
+        return loss, float(np.mean(self.head.predict_classes(out) == labels))
+
+    def evaluate(self) -> Evaluation:
+        train_loss, train_acc = self._loss_and_accuracy(self.X_train, self.y_train)
+        test_loss, test_acc = self._loss_and_accuracy(self.X_test, self.y_test)
+        self.last_evaluation = Evaluation(self.step_count, train_loss, test_loss, train_acc, test_acc)
+        return self.last_evaluation
+
+    def objective(self) -> float:
+        """Training-set data loss plus the regularisation penalty: what the gradient descends."""
+        out = self.network.forward(self.X_train, training=False)
+        return self.head.value(self.network.output_pre_activation, out, self.y_train) + \
+            self.regularization.penalty(self.network.weights_view)
+
+    def snapshot(self) -> Snapshot:
+        net = self.network
+        params, grads = net.params.copy(), net.grads.copy()
+        params.flags.writeable = False
+        grads.flags.writeable = False
+        gradients = MappingProxyType(net.tensor_views(grads))
+        norms = {s.node.id: float(np.linalg.norm(gradients[f"{s.node.id}.weight"])) for s in net.plan.dense_steps}
+        return Snapshot(self.step_count, self.epoch_count, self.lr, self.batch_loss,
+                        MappingProxyType(net.tensor_views(params)), gradients,
+                        MappingProxyType(norms), self.last_evaluation, self.divergence)
+
+    # -- weights ---------------------------------------------------------------------
+    def weights(self) -> dict[str, np.ndarray]:
+        return {name: t.copy() for name, t in self.network.tensors.items()}
+
+    def load_weights(self, tensors: Mapping[str, np.ndarray], source: str = "weights") -> None:
+        """Replace the weights (all or nothing); the optimiser starts afresh from them."""
+        assign_tensors(self.network, tensors, source)
+        self.optimizer.reset()
