@@ -172,7 +172,7 @@ def main() -> None:
                                      "minimal_epochs_per_s": minimal, "ratio": ratio})
             print(f"{name:<14} {threads or '-':>4} {engine:12.1f} {minimal:13.1f} {ratio:6.2f}")
 
-    print(f"\n784-256-128-10 ReLU, softmax CE, Adam, batch 128, float32")
+    print("\n784-256-128-10 ReLU, softmax CE, Adam, batch 128, float32")
     print(f"{'BLAS':>4} {'engine steps/s':>15} {'torch steps/s':>14} {'ratio':>6}")
     for threads in thread_counts:
         with threadpool_limits(threads) if threads else _nothing():

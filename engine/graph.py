@@ -14,6 +14,7 @@ from typing import Any
 from .activations import ACTIVATIONS, get_activation
 from .errors import ConfigError, GraphError
 from .initializers import check_init
+from .validate import number
 
 NODE_TYPES = ("input", "dense", "activation", "dropout", "add", "concat")
 _SINGLE_INPUT = ("dense", "activation", "dropout")
@@ -117,19 +118,6 @@ class Plan:
         return node.activation if node.type in ("dense", "activation") else "linear"
 
 
-def _number(value, where: str, *, integer: bool = False, low=None, high=None, low_open=False, high_open=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-        kind = "an integer" if integer else "a number"
-        raise ConfigError(f"{where}: must be {kind}, got {value!r}")
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ConfigError(f"{where}: must be finite, got {value!r}")
-    if low is not None and (value <= low if low_open else value < low):
-        raise ConfigError(f"{where}: must be {'>' if low_open else '>='} {low}, got {value!r}")
-    if high is not None and (value >= high if high_open else value > high):
-        raise ConfigError(f"{where}: must be {'<' if high_open else '<='} {high}, got {value!r}")
-    return value
-
-
 def _parse_node(raw: Any, position: int) -> NodeSpec:
     where = f"network.nodes[{position}]"
     if not isinstance(raw, dict):
@@ -149,21 +137,21 @@ def _parse_node(raw: Any, position: int) -> NodeSpec:
     if kind == "dense":
         if "units" not in raw:
             raise GraphError(node_id, "a dense node needs 'units'")
-        fields["units"] = _number(raw["units"], f"{where}.units", integer=True, low=1, high=MAX_UNITS)
+        fields["units"] = number(f"{where}.units", raw["units"], integer=True, low=1, high=MAX_UNITS)
         fields["activation"] = get_activation(raw.get("activation", "linear"), f"{where}.activation").name
         if "init" in raw:
             check_init(raw["init"], f"{where}.init")
             fields["init"] = raw["init"]
         if "bias" in raw:
-            fields["bias"] = float(_number(raw["bias"], f"{where}.bias"))
+            fields["bias"] = float(number(f"{where}.bias", raw["bias"]))
     elif kind == "activation":
         if "fn" not in raw:
             raise GraphError(node_id, "an activation node needs 'fn'")
         fields["activation"] = get_activation(raw["fn"], f"{where}.fn").name
     elif kind == "dropout":
-        fields["p"] = float(_number(raw.get("p", 0.5), f"{where}.p", low=0.0, high=1.0, high_open=True))
+        fields["p"] = float(number(f"{where}.p", raw.get("p", 0.5), low=0.0, high=1.0, high_open=True))
     if "alpha" in raw:
-        fields["alpha"] = float(_number(raw["alpha"], f"{where}.alpha", low=0.0))
+        fields["alpha"] = float(number(f"{where}.alpha", raw["alpha"], low=0.0))
     return NodeSpec(**fields)
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import ConfigError
+from engine.validate import flag, float_dtype, number, show as _show
 
 FIELD = "training.optimizer"
 
@@ -41,18 +42,9 @@ def _field(key: str) -> str:
     return f"{FIELD}.{key}"
 
 
-def _show(value: Any) -> str:
-    return f"{value!r} ({type(value).__name__})"
-
-
 def _real(key: str, value: Any) -> float:
     """A finite real number (int or float, not bool)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{_field(key)}: must be a number, got {_show(value)}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ConfigError(f"{_field(key)}: must be a finite number, got {value!r}")
-    return v
+    return number(_field(key), value)
 
 
 def _min(key: str, value: Any, low: float, *, strict: bool) -> float:
@@ -74,9 +66,7 @@ def _interval(key: str, value: Any, low: float, high: float, *, high_open: bool)
 
 
 def _bool(key: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ConfigError(f"{_field(key)}: must be true or false, got {_show(value)}")
-    return bool(value)
+    return flag(_field(key), value)
 
 
 def _pair(key: str, value: Any) -> tuple[float, float]:
@@ -99,13 +89,7 @@ def _betas(value: Any) -> tuple[float, float]:
 
 
 def _dtype(dtype: Any) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        dt = None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ConfigError(f"dtype: must be float32 or float64, got {dtype!r}")
-    return dt
+    return float_dtype(dtype)
 
 
 # --------------------------------------------------------------------------

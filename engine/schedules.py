@@ -16,12 +16,11 @@ warm-up ends.  Build one with :func:`make_schedule` from the project's
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
-import numpy as np
 
 from engine.errors import ConfigError
+from engine.validate import number, show as _show
 
 FIELD = "training.schedule"
 
@@ -32,31 +31,13 @@ def _field(key: str) -> str:
     return f"{FIELD}.{key}"
 
 
-def _show(value: Any) -> str:
-    return f"{value!r} ({type(value).__name__})"
-
-
 def _real(key: str, value: Any) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{_field(key)}: must be a number, got {_show(value)}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ConfigError(f"{_field(key)}: must be a finite number, got {value!r}")
-    return v
+    return number(_field(key), value)
 
 
 def _int(key: str, value: Any, low: int) -> int:
     """An integer >= low; a float with an integral value (10.0) is accepted."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{_field(key)}: must be an integer, got {_show(value)}")
-    if not isinstance(value, numbers.Integral):
-        v = float(value)
-        if not (math.isfinite(v) and v.is_integer()):
-            raise ConfigError(f"{_field(key)}: must be an integer, got {value!r}")
-    n = int(value)
-    if n < low:
-        raise ConfigError(f"{_field(key)}: must be >= {low}, got {value!r}")
-    return n
+    return number(_field(key), value, integer=True, low=low)
 
 
 def _pow(base: float, exponent: int) -> float:

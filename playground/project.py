@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from engine.losses import LOSSES, make_loss_head
 from engine.network import Network
 from engine.optimizers import make_optimizer
 from engine.schedules import make_schedule
+from engine.validate import flag, number
 from engine.session import Regularization, TrainingSession
 
 FORMAT = "nn-playground/1"
@@ -79,10 +79,6 @@ def _require(cond: bool, message: str) -> None:
         raise ConfigError(message)
 
 
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
 def _check_unknown(section: dict, allowed: set, where: str) -> None:
     # Extra fields are allowed by the format's rule "extend only by adding", but a
     # misspelt known field would silently do nothing, so names close to a known one
@@ -102,22 +98,17 @@ def _check_data(data: Any) -> None:
     _require(source is not None, "data.source: missing (a generator name, 'iris', 'digits' or {\"csv\": ...})")
     _require(isinstance(source, (str, dict)), f"data.source: must be a name or a {{\"csv\": ...}} object, got {source!r}")
     if "samples" in data:
-        s = data["samples"]
-        _require(isinstance(s, int) and not isinstance(s, bool), f"data.samples: must be an integer, got {s!r}")
-        _require(2 <= s <= MAX_SAMPLES, f"data.samples: must be between 2 and {MAX_SAMPLES}, got {s}")
+        number("data.samples", data["samples"], integer=True, low=2, high=MAX_SAMPLES)
     if "noise" in data:
-        _require(_is_number(data["noise"]), f"data.noise: must be a number, got {data['noise']!r}")
-        _require(0 <= data["noise"] <= 1, f"data.noise: must be between 0 and 1, got {data['noise']}")
+        number("data.noise", data["noise"], low=0.0, high=1.0)
     if "train_fraction" in data:
-        f = data["train_fraction"]
-        _require(_is_number(f), f"data.train_fraction: must be a number, got {f!r}")
-        _require(0 < f <= 1, f"data.train_fraction: must be above 0 and at most 1, got {f}")
+        number("data.train_fraction", data["train_fraction"], low=0.0, low_open=True, high=1.0)
     if "features" in data:
         feats = data["features"]
         _require(isinstance(feats, list) and feats and all(isinstance(x, str) for x in feats),
                  f"data.features: must be a non-empty list of feature names, got {feats!r}")
     if "standardize" in data:
-        _require(isinstance(data["standardize"], bool), "data.standardize: must be true or false")
+        flag("data.standardize", data["standardize"])
 
 
 def _check_training(training: Any) -> None:
@@ -129,23 +120,23 @@ def _check_training(training: Any) -> None:
     _require(isinstance(opt, dict), "training.optimizer: must be an object like {\"name\": \"adam\", \"lr\": 0.01}")
     optimizer = make_optimizer(opt, 1, np.float64)   # checks every optimiser field
     make_schedule(training.get("schedule"), optimizer.hyperparameters["lr"])
-    bs = training.get("batch_size", 10)
-    _require(bs == "full" or (isinstance(bs, int) and not isinstance(bs, bool) and bs >= 1),
-             f"training.batch_size: must be a positive integer or \"full\", got {bs!r}")
-    _require(isinstance(training.get("shuffle", True), bool), "training.shuffle: must be true or false")
+    batch = training.get("batch_size", 10)
+    if batch != "full":
+        number("training.batch_size", batch, integer=True, low=1)
+    flag("training.shuffle", training.get("shuffle", True))
     reg = training.get("regularization", {"kind": "none", "rate": 0.0})
     _require(isinstance(reg, dict), "training.regularization: must be an object like {\"kind\": \"l2\", \"rate\": 0.001}")
     _require(reg.get("kind", "none") in ("none", "l1", "l2"),
              f"training.regularization.kind: must be none, l1 or l2, got {reg.get('kind')!r}")
-    rate = reg.get("rate", 0.0)
-    _require(_is_number(rate) and rate >= 0, f"training.regularization.rate: must be a number >= 0, got {rate!r}")
+    number("training.regularization.rate", reg.get("rate", 0.0), low=0.0)
 
 
 def _check_layout(layout: Any, graph: Graph) -> None:
     _require(isinstance(layout, dict), "layout: must be an object mapping node ids to [x, y]")
     for key, pos in layout.items():
-        _require(isinstance(pos, list) and len(pos) == 2 and all(_is_number(v) for v in pos),
-                 f"layout.{key}: must be [x, y] numbers, got {pos!r}")
+        _require(isinstance(pos, list) and len(pos) == 2, f"layout.{key}: must be [x, y], got {pos!r}")
+        for axis, value in zip("xy", pos):
+            number(f"layout.{key}.{axis}", value)
 
 
 def parse_project(doc: Any, path: Path | None = None) -> Project:
@@ -156,8 +147,8 @@ def parse_project(doc: Any, path: Path | None = None) -> Project:
         _check_unknown(doc, _TOP_KEYS, "project")
         _require(isinstance(doc.get("name", ""), str), "name: must be a string")
         seed = doc.get("seed", 0)
-        _require(isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**63,
-                 f"seed: must be a non-negative integer, got {seed!r}")
+        _require(isinstance(seed, int), f"seed: must be a non-negative integer, got {seed!r}")
+        number("seed", seed, integer=True, low=0, high=2**63 - 1)
         _require(doc.get("dtype", "float64") in ("float64", "float32"),
                  f"dtype: must be float64 or float32, got {doc.get('dtype')!r}")
         _check_data(doc.get("data"))

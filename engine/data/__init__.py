@@ -18,6 +18,7 @@ from engine.data.features import FEATURES, check_feature_names, make_features
 from engine.data.generators import GENERATORS, Generator
 from engine.data.shipped import SHIPPED, ShippedDataset
 from engine.errors import DataError
+from engine.validate import float_dtype, number
 
 __all__ = [
     "Dataset", "load_dataset", "source_names", "make_features", "FEATURES",
@@ -68,26 +69,17 @@ def source_names() -> tuple[str, ...]:
 
 
 def _check_dtype(dtype) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        dt = None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise DataError(f"dtype: must be 'float32' or 'float64', got {dtype!r}")
-    return dt
+    return float_dtype(dtype, error=DataError)
 
 
 def _check_train_fraction(train_fraction) -> float:
-    if (isinstance(train_fraction, bool) or not isinstance(train_fraction, numbers.Real)
-            or not 0.0 < float(train_fraction) <= 1.0):
-        raise DataError(f"data.train_fraction: must be a number in (0, 1], got {train_fraction!r}")
-    return float(train_fraction)
+    return number("data.train_fraction", train_fraction, low=0.0, low_open=True, high=1.0, error=DataError)
 
 
 def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+    if not isinstance(seed, numbers.Integral):
         raise DataError(f"seed: must be an integer >= 0, got {seed!r}")
-    return int(seed)
+    return number("seed", seed, integer=True, low=0, error=DataError)
 
 
 def _read_csv_source(source: dict, base_dir, standardize: bool):
