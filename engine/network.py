@@ -59,10 +59,17 @@ class _Dense(_Transfer):
         self.alpha = step.node.act_alpha
         self.weight, self.bias = weight, bias
         self.grad_weight, self.grad_bias = grad_weight, grad_bias
+        self._z_buffers: dict[int, np.ndarray] = {}
 
     def forward(self, xs, training, rng):
         self.x = xs[0]
-        z = self.x @ self.weight.T
+        rows = len(self.x)
+        z = self._z_buffers.get(rows)
+        if z is None or z.dtype != self.x.dtype:
+            # One pre-activation buffer per batch size seen (training batch, last
+            # partial batch, evaluation sets): steps reuse them instead of allocating.
+            z = self._z_buffers[rows] = np.empty((rows, self.weight.shape[0]), dtype=np.result_type(self.x, self.weight))
+        np.matmul(self.x, self.weight.T, out=z)
         z += self.bias
         return self._activate(z)
 
@@ -166,6 +173,9 @@ class Network:
         self._need_input_grad = [tuple(plan.steps[i].node.type != "input" for i in s.inputs) for s in plan.steps]
         self._output = plan.output_index
         self._wiring = [(op, op.step.inputs) for op in self.ops]
+        # Backward visits nodes from the output down; the input node needs no gradient.
+        self._backward_wiring = [(i, self.ops[i], self.ops[i].step.inputs, self._need_input_grad[i])
+                                 for i in range(self._output, -1, -1) if self.ops[i].step.node.type != "input"]
 
     def initialize(self, rng: np.random.Generator) -> None:
         """Draw every weight from its node's initialiser; biases take the node's ``bias``."""
@@ -188,15 +198,12 @@ class Network:
         """Fill ``grads`` from dL/d(output), or dL/dz of the output when ``wrt_logits``."""
         pending: list = [None] * len(self.ops)
         pending[self._output] = grad_output
-        for i in range(self._output, -1, -1):
+        for i, op, inputs, need_input_grad in self._backward_wiring:
             grad = pending[i]
             if grad is None:
                 continue
-            op = self.ops[i]
-            if op.step.node.type == "input":
-                continue
-            input_grads = op.backward(grad, wrt_logits and i == self._output, self._need_input_grad[i])
-            for src, g in zip(op.step.inputs, input_grads):
+            input_grads = op.backward(grad, wrt_logits and i == self._output, need_input_grad)
+            for src, g in zip(inputs, input_grads):
                 if g is not None:
                     # A node feeding several others sums their gradients (never in place:
                     # add passes one array to all its inputs).

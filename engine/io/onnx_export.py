@@ -1,0 +1,152 @@
+"""The whole network as an ONNX model (opset 17, float32, dynamic batch).
+
+Every plan step becomes a few standard operators, in plan order:
+
+    dense       Gemm(x, W, b, transB=1)  then its activation (W is [units, in], torch layout)
+    activation  Sigmoid, Tanh, Relu, LeakyRelu(alpha), Elu(alpha), Softplus, Softmax(axis=1);
+                gelu = 0.5 * x * (1 + Erf(x / sqrt 2)) and silu = x * Sigmoid(x), because
+                ONNX's own Gelu needs opset 20 and many runtimes stop at 17
+    dropout     Identity (dropout is off at inference)
+    add         chained Add, in edge order, so rounding matches the engine's sum
+    concat      Concat(axis=1), inputs in edge order
+
+The model's input is "input" [batch, n_features] and its output "output" is the
+output node's value (probabilities for a sigmoid or softmax output).  Weights are
+initializers named like the weight files (``<id>.weight``, ``<id>.bias``).
+``onnx`` is an optional extra, imported only when a model is built.
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..graph import Plan
+from ..network import Network
+from .weights import assign_tensors
+
+OPSET = 17
+IR_VERSION = 8            # the IR version that goes with opset 17; newer runtimes all read it
+PRODUCER = "nn-playground"
+MISSING_ONNX = "ONNX export needs the 'onnx' package: pip install 'nn-playground[onnx]'"
+_ELEMENTWISE = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "softplus": "Softplus"}
+
+
+def checked_tensors(plan: Plan, tensors: Mapping[str, np.ndarray], dtype) -> dict[str, np.ndarray]:
+    """The plan's tensors in ``dtype``, after the same checks as loading weights.
+
+    Going through ``assign_tensors`` means a missing tensor or a wrong shape is
+    reported exactly as when a weight file is loaded (tensor name and both shapes).
+    """
+    network = Network(plan, np.float64)
+    assign_tensors(network, tensors, source="export")
+    return {name: np.ascontiguousarray(t, dtype=dtype) for name, t in network.tensors.items()}
+
+
+class _Builder:
+    """Collects nodes and initializers; hands out value names that never collide."""
+
+    def __init__(self, helper, float_type: int):
+        self.helper = helper
+        self.float_type = float_type
+        self.nodes: list = []
+        self.used: set[str] = {"input", "output"}
+
+    def name(self, base: str) -> str:
+        candidate, n = base, 1
+        while candidate in self.used:
+            n += 1
+            candidate = f"{base}_{n}"
+        self.used.add(candidate)
+        return candidate
+
+    def op(self, op_type: str, inputs: Sequence[str], out: str, **attrs) -> str:
+        self.nodes.append(self.helper.make_node(op_type, list(inputs), [out], name=out, **attrs))
+        return out
+
+    def constant(self, base: str, value: float) -> str:
+        out = self.name(base)
+        tensor = self.helper.make_tensor(out, self.float_type, [], [value])
+        self.nodes.append(self.helper.make_node("Constant", [], [out], name=out, value=tensor))
+        return out
+
+    def activation(self, fn: str, alpha: float, x: str, out: str) -> str:
+        """Append ``fn`` applied to ``x``; the result is called ``out``."""
+        if fn == "linear":
+            return self.op("Identity", [x], out)
+        if fn in _ELEMENTWISE:
+            return self.op(_ELEMENTWISE[fn], [x], out)
+        if fn == "leaky_relu":
+            return self.op("LeakyRelu", [x], out, alpha=float(alpha))
+        if fn == "elu":
+            return self.op("Elu", [x], out, alpha=float(alpha))
+        if fn == "softmax":
+            return self.op("Softmax", [x], out, axis=1)
+        if fn == "silu":
+            return self.op("Mul", [x, self.op("Sigmoid", [x], self.name(f"{out}/sigmoid"))], out)
+        if fn == "gelu":
+            scaled = self.op("Div", [x, self.constant(f"{out}/sqrt2", math.sqrt(2.0))], self.name(f"{out}/scaled"))
+            erf = self.op("Erf", [scaled], self.name(f"{out}/erf"))
+            one_plus = self.op("Add", [erf, self.constant(f"{out}/one", 1.0)], self.name(f"{out}/one_plus"))
+            half_x = self.op("Mul", [x, self.constant(f"{out}/half", 0.5)], self.name(f"{out}/half_x"))
+            return self.op("Mul", [half_x, one_plus], out)
+        raise ConfigError(f"ONNX export: activation {fn!r} has no ONNX form")
+
+
+def network_to_onnx(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str]) -> bytes:
+    """The serialized ONNX ModelProto of ``plan`` with ``tensors`` as its (float32) weights."""
+    try:
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError:
+        raise ConfigError(MISSING_ONNX) from None
+    weights = checked_tensors(plan, tensors, np.float32)
+    b = _Builder(helper, TensorProto.FLOAT)
+    initializers = []
+    for name, array in weights.items():
+        b.used.add(name)
+        initializers.append(numpy_helper.from_array(array, name))
+
+    values: list[str] = []             # the ONNX value holding each plan step's output
+    for i, step in enumerate(plan.steps):
+        node = step.node
+        if node.type == "input":
+            values.append("input")
+            continue
+        xs = [values[j] for j in step.inputs]
+        out = "output" if i == plan.output_index else b.name(node.id)
+        if node.type == "dense":
+            has_act = node.activation != "linear"
+            z = b.name(f"{node.id}/z") if has_act else out
+            b.op("Gemm", [xs[0], f"{node.id}.weight", f"{node.id}.bias"], z, transB=1)
+            if has_act:
+                b.activation(node.activation, node.act_alpha, z, out)
+        elif node.type == "activation":
+            b.activation(node.activation, node.act_alpha, xs[0], out)
+        elif node.type == "dropout":
+            b.op("Identity", xs, out)
+        elif node.type == "add":
+            total = xs[0]
+            for k, x in enumerate(xs[1:], start=2):
+                total = b.op("Add", [total, x], out if k == len(xs) else b.name(f"{node.id}/partial{k}"))
+        elif node.type == "concat":
+            b.op("Concat", xs, out, axis=1)
+        values.append(out)
+
+    out_node = plan.steps[plan.output_index].node
+    graph = helper.make_graph(
+        b.nodes, "nn_playground",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", plan.input_width])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", plan.output_width])],
+        initializer=initializers,
+        doc_string=f"input columns: {', '.join(feature_names)}; output: the value of node '{out_node.id}'")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name=PRODUCER, ir_version=IR_VERSION)
+    helper.set_model_props(model, {"feature_names": json.dumps(list(feature_names)),
+                                   "output_node": out_node.id,
+                                   "output_activation": plan.output_activation})
+    onnx.checker.check_model(model, full_check=True)
+    return model.SerializeToString()

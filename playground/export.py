@@ -1,0 +1,56 @@
+"""Export trained weights, or the whole network, to files other tools load.
+
+``export_model`` serves the desktop app (weights from a snapshot) and
+``export_project`` the CLI (``playground export PROJECT --weights FILE --format F -o OUT``).
+The file is encoded in memory first and then written atomically, so a failure at
+any point leaves an earlier file of the same name untouched and no partial file.
+See docs/export.md for loading each format in the receiving tool.
+"""
+from __future__ import annotations
+
+import os
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from engine.errors import ConfigError
+from engine.graph import Plan
+from engine.io.atomic import write_bytes_atomic
+from engine.io.onnx_export import checked_tensors, network_to_onnx
+from engine.io.script_export import network_to_script
+from engine.io.weights import WEIGHT_FORMATS, encode_weights, load_weights
+from playground.project import build_session, load_project
+
+EXPORT_FORMATS = ("safetensors", "npz", "json", "onnx", "numpy")
+FILE_SUFFIX = {"safetensors": ".safetensors", "npz": ".npz", "json": ".json", "onnx": ".onnx", "numpy": ".py"}
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in EXPORT_FORMATS:
+        raise ConfigError(f"export format {fmt!r} is unknown; choose one of {', '.join(EXPORT_FORMATS)}")
+
+
+def encode_model(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str], fmt: str) -> bytes:
+    """The bytes of the export file in ``fmt`` (tensors checked against ``plan`` first)."""
+    _check_format(fmt)
+    if fmt in WEIGHT_FORMATS:
+        checked_tensors(plan, tensors, np.float64)   # refuse a wrong set before writing; the file keeps the dtype
+        return encode_weights(tensors, fmt)
+    if fmt == "onnx":
+        return network_to_onnx(plan, tensors, feature_names)
+    return network_to_script(plan, tensors, feature_names).encode("utf-8")
+
+
+def export_model(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str], fmt: str,
+                 out_path: str | os.PathLike) -> None:
+    """Write the network with ``tensors`` as ``fmt`` to ``out_path``, atomically."""
+    write_bytes_atomic(out_path, encode_model(plan, tensors, feature_names, fmt))
+
+
+def export_project(project_path: str | os.PathLike, weights_path: str | os.PathLike, fmt: str,
+                   out_path: str | os.PathLike) -> None:
+    """Load a project and a weight file for it, then export them (errors name file and tensor)."""
+    _check_format(fmt)      # before the slower loading, so a typo is reported at once
+    session = build_session(load_project(project_path))
+    session.load_weights(load_weights(weights_path), source=str(weights_path))
+    export_model(session.network.plan, session.weights(), session.dataset.feature_names, fmt, out_path)
