@@ -9,6 +9,7 @@ See docs/export.md for loading each format in the receiving tool.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -25,9 +26,13 @@ EXPORT_FORMATS = ("safetensors", "npz", "json", "onnx", "numpy")
 FILE_SUFFIX = {"safetensors": ".safetensors", "npz": ".npz", "json": ".json", "onnx": ".onnx", "numpy": ".py"}
 
 
-def _check_format(fmt: str) -> None:
+def _check_format(fmt: str, out_path: str | os.PathLike | None = None) -> None:
     if fmt not in EXPORT_FORMATS:
         raise ConfigError(f"export format {fmt!r} is unknown; choose one of {', '.join(EXPORT_FORMATS)}")
+    # Weight files are read back by their suffix, and the script is imported as a
+    # module: a file named for another format would not load.
+    if out_path is not None and Path(out_path).suffix.lower() != FILE_SUFFIX[fmt]:
+        raise ConfigError(f"{out_path}: a {fmt} export must be named *{FILE_SUFFIX[fmt]}")
 
 
 def encode_model(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str], fmt: str) -> bytes:
@@ -44,13 +49,14 @@ def encode_model(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: S
 def export_model(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str], fmt: str,
                  out_path: str | os.PathLike) -> None:
     """Write the network with ``tensors`` as ``fmt`` to ``out_path``, atomically."""
+    _check_format(fmt, out_path)
     write_bytes_atomic(out_path, encode_model(plan, tensors, feature_names, fmt))
 
 
 def export_project(project_path: str | os.PathLike, weights_path: str | os.PathLike, fmt: str,
                    out_path: str | os.PathLike) -> None:
     """Load a project and a weight file for it, then export them (errors name file and tensor)."""
-    _check_format(fmt)      # before the slower loading, so a typo is reported at once
+    _check_format(fmt, out_path)      # before the slower loading, so a typo is reported at once
     session = build_session(load_project(project_path))
     session.load_weights(load_weights(weights_path), source=str(weights_path))
     export_model(session.network.plan, session.weights(), session.dataset.feature_names, fmt, out_path)
