@@ -203,9 +203,22 @@ def _topological_order(graph: Graph) -> list[str]:
                 if indegree[dst] == 0:
                     ready.append(dst)
     if len(order) < len(graph.nodes):
-        stuck = next(n.id for n in graph.nodes if indegree[n.id] > 0)
-        raise GraphError(stuck, "is part of a cycle; the network must be a DAG")
+        raise GraphError(_node_on_cycle(graph, indegree), "is part of a cycle; the network must be a DAG")
     return order
+
+
+def _node_on_cycle(graph: Graph, indegree: dict[str, int]) -> str:
+    """A node that really lies on a cycle (nodes downstream of one are left over too).
+
+    Every left-over node has a left-over predecessor, so walking back through them
+    must revisit a node; the first node revisited is on the cycle.
+    """
+    current = next(n.id for n in graph.nodes if indegree[n.id] > 0)
+    seen: set[str] = set()
+    while current not in seen:
+        seen.add(current)
+        current = next(src for src in graph.inputs_of(current) if indegree[src] > 0)
+    return current
 
 
 def check_structure(graph: Graph) -> list[str]:

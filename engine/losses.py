@@ -67,7 +67,8 @@ class LossHead:
         (one output) or one-hot rows (several outputs).
         """
         if task == "regression":
-            return np.asarray(y, dtype=dtype).reshape(len(y), -1)
+            y = np.asarray(y, dtype=dtype)
+            return y.reshape(-1, 1) if y.ndim == 1 else y
         if self.targets_are_indices:
             return np.asarray(y, dtype=np.int64)
         if self.n_outputs == 1:
@@ -130,13 +131,20 @@ class LossHead:
         return np.argmax(a, axis=1)
 
 
-def make_loss_head(loss: str, output_activation: str, n_outputs: int, task: str, n_classes: int) -> LossHead:
-    """Check that the loss fits the output and the data, and bind them."""
+def make_loss_head(loss: str, output_activation: str, n_outputs: int, task: str, n_classes: int,
+                   target_width: int | None = None) -> LossHead:
+    """Check that the loss fits the output and the data, and bind them.
+
+    ``target_width`` is the number of regression targets per row, when known.
+    """
     if loss not in LOSSES:
         raise ConfigError(f"training.loss: unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
     if task == "regression" and loss in CLASSIFICATION_ONLY:
         raise ConfigError(f"training.loss: {loss} is a classification loss, but the data is a regression task; "
                           "use mse, mae or huber")
+    if task == "regression" and target_width is not None and n_outputs != target_width:
+        raise ConfigError(f"training.loss: the data has {target_width} regression target(s) per row, "
+                          f"the output node has {n_outputs} unit(s); they must match")
     if loss == "bce":
         if output_activation != "sigmoid" or n_outputs != 1:
             raise ConfigError("training.loss: bce needs an output of one unit with a sigmoid activation "

@@ -105,7 +105,12 @@ class TrainingSession:
 
     # -- configuration -------------------------------------------------------------
     def set_optimizer(self, optimizer_spec: dict, schedule_spec: dict | None = None) -> None:
-        """Swap the optimiser (fresh state) and schedule, keeping weights and step count."""
+        """Swap the optimiser (fresh state) and schedule, keeping weights and step count.
+
+        It also clears a divergence: training resumes from the last finite weights with
+        the new settings (typically a smaller learning rate).
+        """
+        self.divergence: Divergence | None = None
         self.optimizer_spec = dict(optimizer_spec)
         self.schedule_spec = None if schedule_spec is None else dict(schedule_spec)
         self.optimizer: Optimizer = make_optimizer(self.optimizer_spec, self.network.params.size, self.network.dtype)
@@ -120,7 +125,7 @@ class TrainingSession:
         self.epoch_count = 0
         self.batch_loss: float | None = None
         self.last_evaluation: Evaluation | None = None
-        self.divergence: Divergence | None = None
+        self.divergence = None
         self._start_pass()
 
     def _start_pass(self) -> None:
@@ -156,13 +161,15 @@ class TrainingSession:
             if regularize:
                 self.regularization.add_gradient(net.weights_view, net.weight_grads_view)
             self.optimizer.step(params, net.grads, self.schedule(self.step_count))
+            # Summed in float64 so a float32 sum of finite weights cannot overflow.
+            if not (math.isfinite(loss) and math.isfinite(params.sum(dtype=np.float64))):
+                np.copyto(params, self._backup)   # undo the failed update; step_count stays
+                failed = self.step_count + 1
+                what = "the loss" if not math.isfinite(loss) else "a weight"
+                self.divergence = Divergence(failed, f"{what} became NaN or infinite at step {failed}")
+                break
             self.step_count += 1
             done += 1
-            if not (math.isfinite(loss) and math.isfinite(float(params.sum()))):
-                np.copyto(params, self._backup)
-                what = "the loss" if not math.isfinite(loss) else "a weight"
-                self.divergence = Divergence(self.step_count, f"{what} became NaN or infinite at step {self.step_count}")
-                break
             self.batch_loss = loss
             if self._cursor >= len(self._order):
                 self.epoch_count += 1
