@@ -144,6 +144,12 @@ class TrainingSession:
 
     def step(self, n: int = 1) -> int:
         """Run up to ``n`` updates; returns how many ran (fewer if training diverged)."""
+        # Overflow on the way to a divergence is expected and handled below (the
+        # update is undone and reported), so NumPy need not warn about it.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._step(n)
+
+    def _step(self, n: int) -> int:
         net, params = self.network, self.network.params
         regularize = self.regularization.kind != "none" and self.regularization.rate > 0
         done = 0
@@ -194,6 +200,10 @@ class TrainingSession:
         return loss, float(np.mean(self.head.predict_classes(out) == labels))
 
     def evaluate(self) -> Evaluation:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._evaluate()
+
+    def _evaluate(self) -> Evaluation:
         train_loss, train_acc = self._loss_and_accuracy(self.X_train, self.y_train)
         test_loss, test_acc = self._loss_and_accuracy(self.X_test, self.y_test)
         self.last_evaluation = Evaluation(self.step_count, train_loss, test_loss, train_acc, test_acc)

@@ -235,7 +235,7 @@ def build_session(project: Project, seed: int | None = None, dataset: Dataset | 
         plan = compile_plan(project.graph, dataset.n_features)
         check_memory(plan, project.dtype, len(dataset.X_train) if batch == "full" else batch)
         head = make_loss_head(training["loss"], plan.output_activation, plan.output_width,
-                              dataset.task, dataset.n_classes)
+                              dataset.task, dataset.n_classes, dataset.n_outputs)
     except ConfigError as exc:
         raise ConfigError(f"{project.path}: {exc}" if project.path else str(exc)) from None
     network = Network(plan, project.dtype)
