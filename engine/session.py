@@ -99,7 +99,10 @@ class TrainingSession:
         self._init_rng = np.random.default_rng([seed, 2])
         self._order_rng = np.random.default_rng([seed, 3])
         self._dropout_rng = np.random.default_rng([seed, 4])
-        self._backup = np.empty_like(network.params)
+        # Weights before the current and before the previous update: a divergence
+        # rolls back to the last ones whose loss was finite.
+        self._backups = (np.empty_like(network.params), np.empty_like(network.params))
+        self._previous_kept = False
         self.set_optimizer(optimizer_spec, schedule_spec)
         self.reset()
 
@@ -111,6 +114,7 @@ class TrainingSession:
         the new settings (typically a smaller learning rate).
         """
         self.divergence: Divergence | None = None
+        self._previous_kept = False
         self.optimizer_spec = dict(optimizer_spec)
         self.schedule_spec = None if schedule_spec is None else dict(schedule_spec)
         self.optimizer: Optimizer = make_optimizer(self.optimizer_spec, self.network.params.size, self.network.dtype)
@@ -120,6 +124,7 @@ class TrainingSession:
         """New initial weights (the next draw of the seeded sequence), step 0, fresh optimiser state."""
         self.network.initialize(self._init_rng)
         self.network.grads[...] = 0.0
+        self._previous_kept = False
         self.optimizer.reset()
         self.step_count = 0
         self.epoch_count = 0
@@ -160,20 +165,30 @@ class TrainingSession:
                 rows = self._order[self._cursor:self._cursor + self.batch_size]
                 Xb, yb = self.X_train[rows], self.y_train[rows]
             self._cursor += self.batch_size
-            np.copyto(self._backup, params)
+            before_previous, before_this = self._backups
+            np.copyto(before_this, params)
             out = net.forward(Xb, training=True, rng=self._dropout_rng)
             loss, grad = self.head.value_and_grad(net.output_pre_activation, out, yb)
+            if not math.isfinite(loss):
+                # The weights the previous update produced already give an infinite
+                # loss: undo that update too, back to weights whose loss was finite.
+                if self._previous_kept:
+                    np.copyto(params, before_previous)
+                    self.step_count -= 1
+                    done -= 1
+                self._diverge("the loss")
+                break
             net.backward(grad, self.head.wrt_logits)
             if regularize:
                 self.regularization.add_gradient(net.weights_view, net.weight_grads_view)
             self.optimizer.step(params, net.grads, self.schedule(self.step_count))
             # Summed in float64 so a float32 sum of finite weights cannot overflow.
-            if not (math.isfinite(loss) and math.isfinite(params.sum(dtype=np.float64))):
-                np.copyto(params, self._backup)   # undo the failed update; step_count stays
-                failed = self.step_count + 1
-                what = "the loss" if not math.isfinite(loss) else "a weight"
-                self.divergence = Divergence(failed, f"{what} became NaN or infinite at step {failed}")
+            if not math.isfinite(params.sum(dtype=np.float64)):
+                np.copyto(params, before_this)
+                self._diverge("a weight")
                 break
+            self._backups = (before_this, before_previous)
+            self._previous_kept = True
             self.step_count += 1
             done += 1
             self.batch_loss = loss
@@ -181,6 +196,11 @@ class TrainingSession:
                 self.epoch_count += 1
                 self._start_pass()
         return done
+
+    def _diverge(self, what: str) -> None:
+        failed = self.step_count + 1
+        self.divergence = Divergence(failed, f"{what} became NaN or infinite at step {failed}")
+        self._previous_kept = False
 
     def epoch(self) -> int:
         """Finish the current pass over the training rows (a whole pass if at its start)."""
@@ -233,4 +253,5 @@ class TrainingSession:
     def load_weights(self, tensors: Mapping[str, np.ndarray], source: str = "weights") -> None:
         """Replace the weights (all or nothing); the optimiser starts afresh from them."""
         assign_tensors(self.network, tensors, source)
+        self._previous_kept = False
         self.optimizer.reset()

@@ -126,6 +126,8 @@ def _check_training(training: Any) -> None:
     flag("training.shuffle", training.get("shuffle", True))
     reg = training.get("regularization", {"kind": "none", "rate": 0.0})
     _require(isinstance(reg, dict), "training.regularization: must be an object like {\"kind\": \"l2\", \"rate\": 0.001}")
+    for key in reg:
+        _require(key in ("kind", "rate"), f"training.regularization.{key}: unknown field (it takes kind and rate)")
     _require(reg.get("kind", "none") in ("none", "l1", "l2"),
              f"training.regularization.kind: must be none, l1 or l2, got {reg.get('kind')!r}")
     number("training.regularization.rate", reg.get("rate", 0.0), low=0.0)

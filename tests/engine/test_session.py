@@ -426,18 +426,20 @@ def test_dropout_is_used_by_training_steps():
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_divergence_keeps_the_last_finite_weights():
     s = build_session(project(plane(), hidden_net("linear"), optimizer={"name": "sgd", "lr": 1e6}, batch_size=10))
-    before = None
-    for k in range(1, 500):
-        before = s.network.params.copy()
+    history = [s.network.params.copy()]          # history[k]: weights after k updates
+    for _ in range(1, 500):
         s.step(1)
         if s.divergence is not None:
             break
+        history.append(s.network.params.copy())
     else:
         pytest.fail("lr 1e6 never diverged")
-    assert s.divergence.step == k
+    # Rolled back to the last weights that gave a finite loss, and the failed step named.
+    assert s.divergence.step == s.step_count + 1
+    np.testing.assert_array_equal(s.network.params, history[s.step_count])
+    assert math.isfinite(s.objective())
     assert "NaN or infinite" in s.divergence.reason
     assert np.all(np.isfinite(s.network.params))
-    np.testing.assert_array_equal(s.network.params, before)
     for t in s.weights().values():
         assert np.all(np.isfinite(t))
     # further steps do nothing
