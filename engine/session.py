@@ -120,6 +120,25 @@ class TrainingSession:
         self.optimizer: Optimizer = make_optimizer(self.optimizer_spec, self.network.params.size, self.network.dtype)
         self.schedule = make_schedule(self.schedule_spec, self.optimizer.hyperparameters["lr"])
 
+    def set_learning_rate(self, lr: float) -> None:
+        """A new base learning rate for the schedule; the optimiser keeps its state
+        (momentum, moments), as when a torch param_group's lr is changed.
+
+        After a divergence the optimiser's state holds the failed update's non-finite
+        values, so it starts afresh and training may resume from the last finite weights.
+        """
+        spec = dict(self.optimizer_spec, lr=lr)
+        make_optimizer(spec, 1, self.network.dtype)      # checks the value
+        self.optimizer_spec = spec
+        self.schedule = make_schedule(self.schedule_spec, lr)
+        if self.divergence is not None:
+            self.set_optimizer(spec, self.schedule_spec)
+
+    def set_schedule(self, schedule_spec: dict | None) -> None:
+        """A new learning-rate schedule from the current base rate, optimiser state kept."""
+        self.schedule = make_schedule(schedule_spec, self.optimizer_spec.get("lr", self.optimizer.lr))
+        self.schedule_spec = None if schedule_spec is None else dict(schedule_spec)
+
     def reset(self) -> None:
         """New initial weights (the next draw of the seeded sequence), step 0, fresh optimiser state."""
         self.network.initialize(self._init_rng)

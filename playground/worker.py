@@ -54,8 +54,6 @@ from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, Qt, QThrea
 from engine.data import Dataset
 from engine.errors import ConfigError
 from engine.graph import Plan
-from engine.optimizers import make_optimizer
-from engine.schedules import make_schedule
 from engine.session import TrainingSession
 from playground.frames import TrainingFrame, compute_frame
 from playground.project import Project, build_session
@@ -191,13 +189,7 @@ class _Worker(QObject):
         self._frame_due = True
 
     def _cmd_lr(self, lr: float) -> None:
-        # Only the schedule changes: the optimiser keeps its state, like setting the
-        # lr of a torch param_group.  make_optimizer checks the value.
-        s = self._session
-        spec = dict(s.optimizer_spec, lr=lr)
-        make_optimizer(spec, 1, s.network.dtype)
-        s.schedule = make_schedule(s.schedule_spec, lr)
-        s.optimizer_spec = spec
+        self._session.set_learning_rate(lr)
         self._frame_due = True
 
     def _cmd_optimizer(self, spec: dict) -> None:
@@ -205,9 +197,7 @@ class _Worker(QObject):
         self._frame_due = True
 
     def _cmd_schedule(self, spec: dict | None) -> None:
-        s = self._session
-        s.schedule = make_schedule(spec, s.optimizer_spec.get("lr", s.optimizer.lr))
-        s.schedule_spec = None if spec is None else dict(spec)
+        self._session.set_schedule(spec)
         self._frame_due = True
 
     def _cmd_speed(self, steps_per_second: float | None) -> None:

@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pytest
 
+from engine.errors import ConfigError
 from engine.graph import compile_plan
 from engine.network import Network
 from playground.project import build_session, parse_project
@@ -592,3 +593,22 @@ def test_a_new_optimizer_clears_a_divergence_so_training_can_resume():
     np.testing.assert_array_equal(s.network.params, kept)   # the last finite weights stay
     s.load_weights(start)   # (after lr 1e6 they are too large for any rate: start over)
     assert s.step(20) == 20 and np.all(np.isfinite(s.network.params))
+
+
+def test_set_learning_rate_keeps_the_optimizer_state_and_resumes_after_divergence():
+    s = build_session(project(plane(), hidden_net("linear"), optimizer={"name": "sgd", "lr": 0.01, "momentum": 0.9},
+                              batch_size=10))
+    s.step(5)
+    optimizer = s.optimizer
+    s.set_learning_rate(0.02)
+    assert s.optimizer is optimizer and s.lr == 0.02        # momentum buffer kept
+    with pytest.raises(ConfigError, match="training.optimizer.lr"):
+        s.set_learning_rate(-1.0)
+    s.set_learning_rate(1e6)
+    start = s.weights()
+    s.step(500)
+    assert s.divergence is not None
+    s.load_weights(start)
+    s.set_learning_rate(1e-3)
+    assert s.divergence is None and s.optimizer is not optimizer
+    assert s.step(10) == 10
