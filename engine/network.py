@@ -194,8 +194,12 @@ class Network:
         """The output node's z from the last forward pass (None if it has no transfer function)."""
         return self.ops[self._output].z
 
-    def backward(self, grad_output: np.ndarray, wrt_logits: bool) -> None:
-        """Fill ``grads`` from dL/d(output), or dL/dz of the output when ``wrt_logits``."""
+    def backward(self, grad_output: np.ndarray, wrt_logits: bool) -> list:
+        """Fill ``grads`` from dL/d(output), or dL/dz of the output when ``wrt_logits``.
+
+        Returns, per plan step, the gradient that reached that node's output
+        (dL/dz at the output node when ``wrt_logits``), for the teaching views.
+        """
         pending: list = [None] * len(self.ops)
         pending[self._output] = grad_output
         for i, op, inputs, need_input_grad in self._backward_wiring:
@@ -208,6 +212,7 @@ class Network:
                     # A node feeding several others sums their gradients (never in place:
                     # add passes one array to all its inputs).
                     pending[src] = g if pending[src] is None else pending[src] + g
+        return pending
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Evaluation-mode output (dropout off)."""

@@ -51,28 +51,6 @@ def _dense_step_index(network: Network, node_id: str) -> int:
     return index
 
 
-def _backward_collect(network: Network, grad_output: np.ndarray, wrt_logits: bool) -> list:
-    """Network.backward, keeping the gradient that reaches each node's output.
-
-    Entry i is dL/d(output of node i), except at the output node when ``wrt_logits``,
-    where it is dL/dz (the loss already cancelled the transfer function's slope).
-    Fills ``network.grads`` like Network.backward does.
-    """
-    ops, steps = network.ops, network.plan.steps
-    out = network.plan.output_index
-    pending: list = [None] * len(ops)
-    pending[out] = grad_output
-    for i in range(out, -1, -1):
-        op = ops[i]
-        if pending[i] is None or op.step.node.type == "input":
-            continue
-        need = tuple(steps[j].node.type != "input" for j in op.step.inputs)
-        for src, g in zip(op.step.inputs, op.backward(pending[i], wrt_logits and i == out, need)):
-            if g is not None:
-                pending[src] = g if pending[src] is None else pending[src] + g
-    return pending
-
-
 # -- 1. the chain rule for one weight -------------------------------------------------
 
 @dataclass(frozen=True)
@@ -138,7 +116,7 @@ def chain_rule(session: TrainingSession, weight: str, unit: int, source: int, ro
 
     out = net.forward(X, training=False)
     loss, grad = head.value_and_grad(net.output_pre_activation, out, y)
-    pending = _backward_collect(net, grad, head.wrt_logits)
+    pending = net.backward(grad, head.wrt_logits)
     z = float(op.z[0, unit])
     a_j = float(op.a[0, unit])
     a_i = float(op.x[0, source])
