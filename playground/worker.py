@@ -55,6 +55,7 @@ from engine.data import Dataset
 from engine.errors import ConfigError
 from engine.graph import Plan
 from engine.session import TrainingSession
+from playground.explain import ExplainRequest, explain
 from playground.frames import TrainingFrame, compute_frame
 from playground.project import Project, build_session
 
@@ -102,6 +103,7 @@ class _Worker(QObject):
     """Owns the session; runs in the training thread.  Only ``_command`` is called from outside."""
 
     posted = Signal()                   # the mailbox went from empty to full
+    explained = Signal(object)          # an Explanation (on request only, so not throttled)
     running_changed = Signal(bool)
     diverged = Signal(object)
     error = Signal(str)
@@ -199,6 +201,12 @@ class _Worker(QObject):
     def _cmd_schedule(self, spec: dict | None) -> None:
         self._session.set_schedule(spec)
         self._frame_due = True
+
+    def _cmd_explain(self, request: ExplainRequest) -> None:
+        try:
+            self.explained.emit(explain(self._session, request))
+        except ValueError as exc:           # a weight or row that this network does not have
+            self.error.emit(f"Cannot explain {request.weight}: {exc}")
 
     def _cmd_speed(self, steps_per_second: float | None) -> None:
         self._speed = None if steps_per_second is None else max(1e-3, float(steps_per_second))
@@ -341,6 +349,7 @@ class TrainingController(QObject):
     diverged = Signal(object)           # engine.session.Divergence
     error = Signal(str)
     session_changed = Signal(object)    # SessionInfo
+    explained = Signal(object)          # playground.explain.Explanation, after explain()
     _send = Signal(str, object)         # commands to the worker (queued)
 
     def __init__(self, parent=None):
@@ -359,6 +368,7 @@ class TrainingController(QObject):
         self._worker.running_changed.connect(self._on_running, Qt.QueuedConnection)
         self._worker.diverged.connect(self.diverged, Qt.QueuedConnection)
         self._worker.error.connect(self.error, Qt.QueuedConnection)
+        self._worker.explained.connect(self.explained, Qt.QueuedConnection)
         self._thread.finished.connect(self._worker.deleteLater)
         app = QCoreApplication.instance()
         if app is not None:
@@ -385,6 +395,7 @@ class TrainingController(QObject):
     def set_schedule(self, spec: dict | None) -> None: self._command("schedule", None if spec is None else dict(spec))
     def set_speed(self, steps_per_second: float | None) -> None: self._command("speed", steps_per_second)
     def request_frame(self) -> None: self._command("frame")
+    def explain(self, request: ExplainRequest) -> None: self._command("explain", request)
 
     # -- state as last reported ------------------------------------------------------------
     @property

@@ -225,3 +225,22 @@ def test_a_burst_of_projects_ends_with_the_last(qtbot, loaded, circle):
         loaded.set_project(project)
     qtbot.waitUntil(lambda: loaded.session_info.project is projects[-1], timeout=TIMEOUT)
     assert fresh_frame(qtbot, loaded).snapshot.step == 0
+
+
+def test_explain_answers_with_the_chain_rule_of_the_live_session(loaded, qtbot):
+    from playground.explain import ExplainRequest
+
+    controller = loaded
+    controller.step(20)
+    qtbot.waitUntil(lambda: step_of(controller) >= 20, timeout=TIMEOUT)
+    request = ExplainRequest("out.weight", unit=0, source=1, row=3, with_curvature=True)
+    with qtbot.waitSignal(controller.explained, timeout=10_000) as blocker:
+        controller.explain(request)
+    explanation = blocker.args[0]
+    assert explanation.request == request and explanation.step == 20
+    assert explanation.chain.cancelled            # sigmoid + bce: dL/dz = p - y
+    assert abs(explanation.chain.backprop - explanation.chain.finite_difference) < 1e-6
+    assert explanation.curvature.max_eigenvalue > 0
+    with qtbot.waitSignal(controller.error, timeout=10_000) as failed:
+        controller.explain(ExplainRequest("nope.weight", 0, 0))
+    assert "nope.weight" in failed.args[0]
