@@ -1,0 +1,232 @@
+"""The "Why?" panel: backprop's chain rule for one weight, with the numbers.
+
+It answers the learners' first questions on screen (see the teaching notes): why the
+transfer function's derivative appears (the product dL/da x f'(z) x a_i for the
+chosen weight, checked by a central difference), why it vanishes with cross-entropy
+(the output case says so), where a layer's neurons sit on f'(z) (saturation), what
+the learning rate may be (the curvature's stable limit 2 / lambda_max), the loss
+along the gradient, and dead ReLU units.  It only draws ``Explanation`` values that
+the worker computes (playground/explain.py) and sends requests.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+                               QSpinBox, QVBoxLayout, QWidget)
+
+from playground.explain import Explanation, ExplainRequest
+from ui.theme import NEGATIVE, POSITIVE
+
+AUTO_INTERVAL_S = 0.5      # while training runs, ask for a fresh explanation at most this often
+
+
+def _spin(name: str, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setAccessibleName(name)
+    box.setToolTip(tip)
+    box.setRange(0, 0)
+    return box
+
+
+def _number(x: float | None) -> str:
+    return "-" if x is None else f"{x:.4g}"
+
+
+class WhyPanel(QWidget):
+    """Emits ``explain_requested(ExplainRequest)``; shows what ``show_explanation`` gets."""
+
+    explain_requested = Signal(object)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._plan = None
+        self._asked_at = -1e9
+        self._widths: dict[str, tuple[int, int]] = {}     # dense id -> (units, inputs)
+
+        self.layer = QComboBox()
+        self.layer.setAccessibleName("Weight's layer")
+        self.layer.setToolTip("The dense layer whose incoming weight to follow (click an edge in the network "
+                              "view to choose one directly).")
+        self.unit = _spin("Neuron j (receives)", "j: the neuron the weight feeds, in the chosen layer.")
+        self.source = _spin("Neuron i (sends)", "i: the neuron of the previous layer the weight comes from.")
+        self.row = _spin("Training row", "The chain rule is shown for this one training example's loss; "
+                                         "the batch gradient is the mean of these over the batch.")
+        self.measure = QPushButton("Measure curvature")
+        self.measure.setAccessibleName("Measure curvature")
+        self.measure.setToolTip("Estimate the Hessian's largest eigenvalue (how sharply the loss curves) and "
+                                "the stable learning-rate limit 2 / lambda_max for plain gradient descent.")
+        for widget in (self.layer, self.unit, self.source, self.row):
+            signal = widget.currentIndexChanged if widget is self.layer else widget.valueChanged
+            signal.connect(self._on_selection)
+        self.layer.currentIndexChanged.connect(self._update_ranges)
+        self.measure.clicked.connect(lambda: self.request(with_curvature=True))
+
+        chooser = QGridLayout()
+        chooser.addWidget(QLabel("weight into"), 0, 0)
+        chooser.addWidget(self.layer, 0, 1)
+        chooser.addWidget(QLabel("neuron j"), 0, 2)
+        chooser.addWidget(self.unit, 0, 3)
+        chooser.addWidget(QLabel("from i"), 1, 0)
+        chooser.addWidget(self.source, 1, 1)
+        chooser.addWidget(QLabel("row"), 1, 2)
+        chooser.addWidget(self.row, 1, 3)
+
+        self.formula = QLabel("Press play or step to see the chain rule for a weight.")
+        self.formula.setWordWrap(True)
+        self.formula.setTextFormat(Qt.RichText)
+        self.formula.setAccessibleName("Chain rule")
+        self.check = QLabel()
+        self.check.setWordWrap(True)
+        self.check.setAccessibleName("Finite-difference check")
+        rule = QGroupBox("Why the derivative of the transfer function?")
+        rule_layout = QVBoxLayout(rule)
+        rule_layout.addLayout(chooser)
+        rule_layout.addWidget(self.formula)
+        rule_layout.addWidget(self.check)
+
+        self.profile_plot = self._plot("f(z) and f'(z) with this layer's neurons",
+                                       "The layer's transfer function (grey), its derivative (blue) and where "
+                                       "its neurons' pre-activations z sit on the derivative (dots): dots "
+                                       "where f' is near 0 are saturated and barely learn.")
+        self.f_curve = self.profile_plot.plot(pen=pg.mkPen("#888888", width=2))
+        self.slope_curve = self.profile_plot.plot(pen=pg.mkPen(POSITIVE, width=2))
+        self.z_dots = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(NEGATIVE))
+        self.profile_plot.addItem(self.z_dots)
+
+        self.slice_plot = self._plot("Loss along the gradient",
+                                     "The training loss at w - s * g/|g|: moving against the gradient (s > 0) "
+                                     "lowers it first; its steepness at 0 is the gradient's size.")
+        self.slice_curve = self.slice_plot.plot(pen=pg.mkPen(POSITIVE, width=2))
+        self.slice_plot.setLabel("bottom", "step s along -g/|g|")
+
+        self.curvature = QLabel("Curvature not measured yet.")
+        self.curvature.setWordWrap(True)
+        self.curvature.setAccessibleName("Curvature and stable learning rate")
+        self.dead = QLabel()
+        self.dead.setWordWrap(True)
+        self.dead.setAccessibleName("Dead ReLU units")
+        facts = QFormLayout()
+        facts.addRow(self.measure, self.curvature)
+        facts.addRow("Dead units:", self.dead)
+
+        plots = QHBoxLayout()
+        plots.addWidget(self.profile_plot)
+        plots.addWidget(self.slice_plot)
+        layout = QVBoxLayout(self)
+        layout.addWidget(rule)
+        layout.addLayout(plots, 1)
+        layout.addLayout(facts)
+
+    @staticmethod
+    def _plot(title: str, tip: str) -> pg.PlotWidget:
+        plot = pg.PlotWidget(title=title)
+        plot.setAccessibleName(title)
+        plot.setToolTip(tip)
+        plot.setMinimumSize(200, 150)
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        return plot
+
+    # -- what to explain ---------------------------------------------------------------
+    def set_plan(self, plan, n_train_rows: int) -> None:
+        """A new network (from SessionInfo): offer its dense layers' weights."""
+        self._plan = plan
+        self._widths = {s.node.id: (s.width, s.in_width) for s in plan.dense_steps}
+        current = self.layer.currentText()
+        self.layer.blockSignals(True)
+        self.layer.clear()
+        self.layer.addItems(list(self._widths))
+        if current in self._widths:
+            self.layer.setCurrentText(current)
+        self.layer.blockSignals(False)
+        self.row.setRange(0, max(0, n_train_rows - 1))
+        self._update_ranges()
+
+    def select_weight(self, node_id: str, unit: int, source: int) -> None:
+        """Follow the weight from neuron ``source`` into neuron ``unit`` of ``node_id``."""
+        if node_id not in self._widths:
+            return
+        for widget in (self.layer, self.unit, self.source):
+            widget.blockSignals(True)       # one request for the new weight, not three
+        self.layer.setCurrentText(node_id)
+        self._update_ranges()
+        self.unit.setValue(unit)
+        self.source.setValue(source)
+        for widget in (self.layer, self.unit, self.source):
+            widget.blockSignals(False)
+        self.request()
+
+    def _update_ranges(self) -> None:
+        units, inputs = self._widths.get(self.layer.currentText(), (1, 1))
+        self.unit.setRange(0, units - 1)
+        self.source.setRange(0, inputs - 1)
+
+    def _on_selection(self) -> None:
+        self.request()
+
+    def request(self, with_curvature: bool = False) -> None:
+        if not self._widths or not self.isVisible():
+            return
+        self._asked_at = time.monotonic()
+        self.explain_requested.emit(ExplainRequest(f"{self.layer.currentText()}.weight", self.unit.value(),
+                                                   self.source.value(), self.row.value(), with_curvature))
+
+    def on_frame(self, running: bool) -> None:
+        """Keep the numbers current: every frame while paused, every AUTO_INTERVAL_S while training."""
+        if not running or time.monotonic() - self._asked_at >= AUTO_INTERVAL_S:
+            self.request()
+
+    # -- drawing -------------------------------------------------------------------------
+    def show_explanation(self, e: Explanation) -> None:
+        c = e.chain
+        j, i = f"{c.node}[{c.unit}]", f"input {c.source}"
+        if c.cancelled:
+            text = (f"<b>dL/dw = dL/dz<sub>j</sub> × a<sub>i</sub></b> = {_number(c.dL_dz)} × "
+                    f"{_number(c.input_activation)} = <b>{_number(c.backprop)}</b><br>"
+                    f"{j} is the output and the loss is cross-entropy on its {c.activation}: "
+                    f"dL/dz = p − y = {_number(c.dL_dz)}. The factor f'(z) cancelled out, so a saturated "
+                    f"output still learns.")
+        else:
+            text = (f"<b>dL/dw = dL/da<sub>j</sub> × f'(z<sub>j</sub>) × a<sub>i</sub></b> = "
+                    f"{_number(c.dL_da)} × {_number(c.slope)} × {_number(c.input_activation)} = "
+                    f"<b>{_number(c.backprop)}</b><br>"
+                    f"dL/da: how the loss changes with {j}'s output; f'(z = {_number(c.z)}): the slope of "
+                    f"{c.activation} there; a<sub>i</sub>: the value {i} sends along this weight.")
+        self.formula.setText(f"Step {e.step}, row {c.row}, weight {c.weight}[{c.unit}, {c.source}] "
+                             f"= {_number(c.value)}<br>{text}")
+        verdict = "agrees" if c.relative_error < 1e-5 else "DISAGREES"
+        self.check.setText(f"Central difference (L(w+h) − L(w−h)) / 2h = {_number(c.finite_difference)}: "
+                           f"{verdict} with backprop (relative error {c.relative_error:.1e}).")
+        p = e.profile
+        self.f_curve.setData(p.z_grid, p.f)
+        if p.slope is not None:
+            self.slope_curve.setData(p.z_grid, p.slope)
+            self.z_dots.setData(p.z_values, np.interp(p.z_values, p.z_grid, p.slope))
+        else:
+            self.slope_curve.setData([], [])
+            self.z_dots.setData(p.z_values, np.zeros_like(p.z_values))
+        self.profile_plot.setTitle(f"{c.node}: {c.activation} and its derivative")
+        self.slice_curve.setData(e.loss_slice.steps, e.loss_slice.losses)
+        if e.curvature is not None:
+            self.curvature.setText(self._curvature_text(e))
+        self.dead.setText(", ".join(f"{node}: {d.count} of {self._widths.get(node, (0,))[0]}"
+                                    for node, d in e.dead.items()) or "no ReLU layers")
+
+    @staticmethod
+    def _curvature_text(e: Explanation) -> str:
+        k = e.curvature
+        text = f"largest Hessian eigenvalue λ = {_number(k.max_eigenvalue)}"
+        if k.condition_number is not None:
+            text += f", condition number {_number(k.condition_number)}"
+        if k.stable_lr is None:
+            return text + " (not curved upwards here: no stable limit)."
+        ratio = e.lr / k.stable_lr
+        if ratio > 1:
+            advice = f"the learning rate {_number(e.lr)} is {ratio:.1f}× above it: plain gradient descent overshoots."
+        else:
+            advice = f"the learning rate {_number(e.lr)} is {ratio:.2f}× the limit: stable, "
+            advice += "but slow if far below." if ratio < 0.05 else "and not too timid."
+        return f"{text}. Gradient descent is stable below 2/λ = {_number(k.stable_lr)}; {advice}"
