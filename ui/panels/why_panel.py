@@ -15,10 +15,12 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
                                QSpinBox, QVBoxLayout, QWidget)
 
 from playground.explain import Explanation, ExplainRequest
+from ui.plots.base import theme_plot
 from ui.theme import NEGATIVE, POSITIVE
 
 AUTO_INTERVAL_S = 0.5      # while training runs, ask for a fresh explanation at most this often
@@ -94,8 +96,11 @@ class WhyPanel(QWidget):
                                        "where f' is near 0 are saturated and barely learn.")
         self.f_curve = self.profile_plot.plot(pen=pg.mkPen("#888888", width=2))
         self.slope_curve = self.profile_plot.plot(pen=pg.mkPen(POSITIVE, width=2))
-        self.z_dots = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(NEGATIVE))
+        self.z_dots = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(QColor(NEGATIVE).red(),
+                                                                          QColor(NEGATIVE).green(),
+                                                                          QColor(NEGATIVE).blue(), 90))
         self.profile_plot.addItem(self.z_dots)
+        self.slope_curve.setZValue(1)       # the derivative stays visible over the dots
 
         self.slice_plot = self._plot("Loss along the gradient",
                                      "The training loss at w - s * g/|g|: moving against the gradient (s > 0) "
@@ -120,6 +125,10 @@ class WhyPanel(QWidget):
         layout.addWidget(rule)
         layout.addLayout(plots, 1)
         layout.addLayout(facts)
+
+    def set_theme(self, theme: str) -> None:
+        for plot in (self.profile_plot, self.slice_plot):
+            theme_plot(plot, theme)
 
     @staticmethod
     def _plot(title: str, tip: str) -> pg.PlotWidget:
@@ -208,7 +217,7 @@ class WhyPanel(QWidget):
         else:
             self.slope_curve.setData([], [])
             self.z_dots.setData(p.z_values, np.zeros_like(p.z_values))
-        self.profile_plot.setTitle(f"{c.node}: {c.activation} and its derivative")
+        self.profile_plot.setTitle(f"{c.node}: {c.activation} (grey) and its derivative (blue)")
         self.slice_curve.setData(e.loss_slice.steps, e.loss_slice.losses)
         if e.curvature is not None:
             self.curvature.setText(self._curvature_text(e))

@@ -1,0 +1,54 @@
+"""Start the desktop app: ``playground [PROJECT.json]``.
+
+Opens the project named on the command line, else the last project opened, else
+the spiral example.  A project that cannot be read is reported in a message box
+and the example opens instead, so the app always starts.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from engine.errors import ConfigError
+from playground.project import load_project
+from ui.panels.documents import DEFAULT_EXAMPLE
+from ui.panels.settings import APPLICATION, ORGANIZATION, AppSettings
+
+
+def _initial_project(argv: list[str], settings: AppSettings):
+    """(project, error message or None); falls back to the default example."""
+    candidates = [argv[0]] if argv else ([settings.last_project] if settings.last_project else [])
+    for path in candidates:
+        if not argv and not Path(path).is_file():
+            continue            # a remembered file that has gone away is not worth a warning
+        try:
+            return load_project(path), None
+        except ConfigError as exc:
+            return load_project(DEFAULT_EXAMPLE), str(exc)
+    return load_project(DEFAULT_EXAMPLE), None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "playground"])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    from ui.main_window import MainWindow       # after QApplication: widgets need it
+
+    settings = AppSettings()
+    project, problem = _initial_project(argv, settings)
+    window = MainWindow(project)
+    window.show()
+    window.offer_recovery()
+    if problem:
+        QMessageBox.warning(window, "Cannot open the project", f"{problem}\n\nThe spiral example is open instead.")
+    elif argv:
+        settings.add_recent(str(Path(argv[0]).resolve()))
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""``playground`` with no subcommand: which project the app opens, and that it runs."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from PySide6.QtCore import QSettings
+
+from playground import app as app_module
+from tests.ui.conftest import EXAMPLES
+from ui.panels.settings import AppSettings
+
+
+def test_project_on_the_command_line_wins(settings):
+    project, problem = app_module._initial_project([str(EXAMPLES / "xor.json")], AppSettings(settings))
+    assert project.path.name == "xor.json" and problem is None
+
+
+def test_unreadable_project_falls_back_to_the_example_and_says_why(settings, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    project, problem = app_module._initial_project([str(bad)], AppSettings(settings))
+    assert project.path == app_module.DEFAULT_EXAMPLE
+    assert "bad.json" in problem and "JSON" in problem
+
+
+def test_last_project_then_default(settings, tmp_path):
+    remembered = AppSettings(settings)
+    assert app_module._initial_project([], remembered)[0].path == app_module.DEFAULT_EXAMPLE
+    remembered.add_recent(str(EXAMPLES / "circle.json"))
+    assert app_module._initial_project([], remembered)[0].path.name == "circle.json"
+    remembered.add_recent(str(tmp_path / "gone.json"))             # deleted since: no warning, the default
+    project, problem = app_module._initial_project([], remembered)
+    assert project.path == app_module.DEFAULT_EXAMPLE and problem is None
+
+
+_RUN_MAIN = """
+import sys
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+QSettings.setDefaultFormat(QSettings.IniFormat)
+QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, sys.argv[1])
+from playground import app
+from ui.main_window import MainWindow
+
+def close_all():        # report what is open, then close it, so exec() returns
+    for window in QApplication.topLevelWidgets():
+        if isinstance(window, MainWindow) and window.isVisible():
+            print("open:", window.keeper.project.path.name, flush=True)
+            window.close()
+    QApplication.quit()
+
+qt_app = QApplication(["playground"])      # main() reuses it; the timer needs one to exist
+QTimer.singleShot(1000, close_all)
+sys.exit(app.main(sys.argv[2:]))
+"""
+
+
+def test_main_shows_the_window_and_returns_when_it_closes(tmp_path):
+    # In a child process: main() runs (and quits) its own QApplication, and quitting
+    # this process's one would break every test after it.
+    settings_dir = tmp_path / "settings"
+    result = subprocess.run([sys.executable, "-c", _RUN_MAIN, str(settings_dir), str(EXAMPLES / "xor.json")],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
+    assert "open: xor.json" in result.stdout
+    stored = QSettings(str(settings_dir / "nn-playground" / "NN Playground.ini"), QSettings.IniFormat)
+    assert str((EXAMPLES / "xor.json").resolve()) in AppSettings(stored).recent_files
+
+
+def test_default_settings_follow_the_test_location(settings, tmp_path):
+    # The fixture moved the default location; the app's own QSettings must follow it.
+    assert AppSettings().q.fileName().startswith(str(tmp_path))

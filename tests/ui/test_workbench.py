@@ -1,0 +1,110 @@
+"""The main window as one workbench: the graph editor, the neuron view, the
+project file and the training session stay in step; unsaved work is protected;
+the "Why?" dock explains the live network."""
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+
+from playground.project import load_project
+from ui.editor.commands import MoveNodes
+from tests.ui.conftest import WAIT_MS, Answers, wait_frame
+
+
+def units_of(info, node_id):
+    return next(s.width for s in info.plan.steps if s.node.id == node_id)
+
+
+def test_editor_edit_rebuilds_the_session_and_trains(qtbot, make_window):
+    window = make_window("residual.json")
+    window.views.setCurrentWidget(window.editor)
+    editor = window.editor
+    assert set(editor.model.nodes) == {"in", "h1", "h2", "h3", "sum", "act", "out"}
+    editor.scene.blocks["h2"].setSelected(True)
+    with qtbot.waitSignal(window.controller.session_changed, timeout=WAIT_MS,
+                          check_params_cb=lambda info: units_of(info, "h2") == 12):
+        editor.properties.units.setValue(12)
+    assert window.keeper.dirty and window.keeper.project.graph.node("h2").units == 12
+    qtbot.keyClick(window.network_view, Qt.Key_Space)
+    first = window.controller.latest_frame.evaluation.train_loss
+    wait_frame(qtbot, window, lambda f: f.snapshot.step > 300 and f.evaluation.train_loss < first)
+    window.controller.pause()
+
+
+def test_invalid_graph_disables_play_with_the_reason(qtbot, make_window):
+    window = make_window("residual.json")
+    editor = window.editor
+    window.views.setCurrentWidget(editor)
+    with qtbot.waitSignal(editor.validity_changed, timeout=WAIT_MS):
+        editor.scene.wires[("act", "out")].setSelected(True)
+        editor.delete_selection()
+    play = window.toolbar.play_action
+    assert not play.isEnabled()
+    assert "exactly one incoming edge" in window.statusBar().currentMessage()
+    assert "exactly one incoming edge" in play.toolTip()
+    with qtbot.waitSignal(editor.validity_changed, timeout=WAIT_MS):
+        editor.undo_stack.undo()
+    assert play.isEnabled()
+
+
+def test_plus_button_change_reaches_the_editor(qtbot, window):
+    """An edit outside the editor (the neuron view's +/- buttons) is drawn in it."""
+    network = json.loads(json.dumps(window.keeper.project.document["network"]))
+    network["nodes"][1]["units"] = 5
+    with qtbot.waitSignal(window.controller.session_changed, timeout=WAIT_MS):
+        window.network_view.network_edited.emit(network)
+    assert window.editor.model.nodes["h1"]["units"] == 5
+
+
+def test_save_keeps_the_editor_layout(qtbot, window, tmp_path):
+    editor = window.editor
+    block = editor.scene.blocks["h1"]
+    start = [block.pos().x(), block.pos().y()]
+    with qtbot.waitSignal(editor.layout_changed, timeout=WAIT_MS):
+        editor.undo_stack.push(MoveNodes(editor.model, {"h1": start}, {"h1": [start[0] + 200, 40]}))
+    path = tmp_path / "moved.json"
+    assert window.documents.save_project(path)
+    saved = load_project(path)
+    assert saved.document["layout"]["h1"] == editor.layout()["h1"]
+    assert not window.keeper.dirty
+
+
+def test_unsaved_changes_prompt_on_close(qtbot, make_window):
+    window = make_window("circle.json")
+    network = json.loads(json.dumps(window.keeper.project.document["network"]))
+    network["nodes"][1]["units"] = 6
+    with qtbot.waitSignal(window.controller.session_changed, timeout=WAIT_MS):
+        window.network_view.network_edited.emit(network)
+    window.prompter = Answers(unsaved="cancel")
+    assert not window.close()
+    assert window.isVisible() and window.prompter.asked == [("unsaved", window.keeper.project.name)]
+    window.prompter = Answers(unsaved="discard")
+    assert window.close()
+
+
+def test_autosave_is_offered_back_after_a_crash(qtbot, make_window):
+    window = make_window("circle.json")
+    network = json.loads(json.dumps(window.keeper.project.document["network"]))
+    network["nodes"][1]["units"] = 7
+    with qtbot.waitSignal(window.controller.session_changed, timeout=WAIT_MS):
+        window.network_view.network_edited.emit(network)
+    window.autosave.save_now()
+    assert window.autosave.path.is_file()
+    window.controller.shutdown()        # a crash: no close, the recovery file stays
+    second = make_window("spiral.json")
+    with qtbot.waitSignal(second.controller.session_changed, timeout=WAIT_MS,
+                          check_params_cb=lambda info: units_of(info, "h1") == 7):
+        assert second.offer_recovery()
+    assert second.keeper.dirty and second.prompter.asked[0][0] == "restore"
+    second.prompter = Answers(unsaved="discard")
+    assert second.close() and not second.autosave.path.exists()
+
+
+def test_why_dock_explains_the_live_network(qtbot, window):
+    with qtbot.waitSignal(window.controller.explained, timeout=WAIT_MS):
+        window.views.setCurrentWidget(window.why_panel)         # showing the tab asks for numbers
+    with qtbot.waitSignal(window.controller.explained, timeout=WAIT_MS,
+                          check_params_cb=lambda e: e.chain.weight == "h2.weight"):
+        window.why_panel.select_weight("h2", 0, 0)
+    assert "dL/dw" in window.why_panel.formula.text() and "agrees" in window.why_panel.check.text()

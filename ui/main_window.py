@@ -1,0 +1,296 @@
+"""The main window: assembles the panels, docks, toolbar and menus and routes
+the controller's signals to them.  It holds no training logic: edits go through
+the ``ProjectKeeper``, training through the ``TrainingController`` API, files
+through ``Documents``.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QLineEdit,
+                               QMainWindow, QScrollArea, QTabWidget, QVBoxLayout, QWidget)
+
+from playground.worker import TrainingController
+from ui.help import GuideDialog, show_about
+from ui.editor.widget import NetworkEditor
+from ui.editor_link import EditorLink
+from ui.network_view import NetworkView
+from ui.panels.data_panel import DataPanel
+from ui.panels.documents import Documents, PathChooser
+from ui.panels.menus import build_menus
+from ui.panels.messages import show_error
+from ui.panels.project_keeper import ProjectKeeper
+from ui.panels.settings import AppSettings
+from ui.panels.status import DivergenceBanner, TrainingStatus
+from ui.panels.toolbar import TrainingToolbar
+from ui.panels.training_panel import TrainingPanel
+from ui.panels.why_panel import WhyPanel
+from ui.plots.boundary_plot import BoundaryPlot
+from ui.plots.gradients_plot import GradientsPlot
+from ui.plots.loss_plot import LossPlot
+from ui.plots.pacing import Pacer
+from ui.plots.weights_plot import WeightsPlot
+from ui.recovery import Autosave, Prompter
+from ui.theme import apply_theme
+
+# Qt's own child buttons and editors, named here so assistive tools can announce them.
+_INTERNAL_NAMES = {"qt_dockwidget_closebutton": ("Close panel", "Hide this panel (View menu brings it back)"),
+                   "qt_dockwidget_floatbutton": ("Float panel", "Detach this panel into its own window"),
+                   "qt_toolbar_ext_button": ("More controls", "Show the toolbar controls that do not fit"),
+                   "qt_menubar_ext_button": ("More menus", "Show the menus that do not fit"),
+                   "ScrollLeftButton": ("Scroll tabs left", "Show the tabs hidden on the left"),
+                   "ScrollRightButton": ("Scroll tabs right", "Show the tabs hidden on the right")}
+
+
+def _scrolling(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    return area
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, project, controller: TrainingController | None = None, settings: QSettings | None = None):
+        super().__init__()
+        self.setWindowTitle("NN Playground")
+        self.controller = controller or TrainingController(self)
+        self.settings = AppSettings(settings)
+        self.keeper = ProjectKeeper(self.controller, self)
+        self.frames_drawn = 0
+        self._last_step = -1
+        self._guide = None
+
+        self.network_view = NetworkView()
+        self.editor = NetworkEditor()
+        self.banner = DivergenceBanner()
+        # The neuron view (live weights and heatmaps) and the graph editor show the
+        # same network; the editor is where it is drawn.
+        self.views = QTabWidget()
+        self.views.setAccessibleName("Network views")
+        self.views.setToolTip("Neurons: the live network. Graph editor: draw the network by drag and drop.")
+        self.views.addTab(self.network_view, "Neurons")
+        self.views.addTab(self.editor, "Graph editor")
+        self.why_panel = WhyPanel()
+        self.views.addTab(self.why_panel, "Why? (chain rule)")
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.banner)
+        column.addWidget(self.views, 1)
+        self.setCentralWidget(central)
+
+        self.data_panel, self.training_panel = DataPanel(), TrainingPanel()
+        self.boundary, self.loss_plot = BoundaryPlot(), LossPlot()
+        self.weights_plot, self.gradients_plot = WeightsPlot(), GradientsPlot()
+        self.plots = (self.loss_plot, self.weights_plot, self.gradients_plot)
+        self.pacer = Pacer((self.boundary, self.network_view, *self.plots), self)
+        self._build_docks()
+        self.toolbar = TrainingToolbar(self.controller, self)
+        self.addToolBar(Qt.TopToolBarArea, self.toolbar)
+        self.status = TrainingStatus(self.statusBar())
+        # Tests replace documents.chooser to bypass the native file dialogs.
+        self.documents = Documents(self, self.keeper, self.controller, self.settings,
+                                   {"output": self.boundary, "loss": self.loss_plot, "weights": self.weights_plot,
+                                    "gradients": self.gradients_plot, "network": self.network_view},
+                                   PathChooser(self))
+        self.prompter = Prompter(self)       # tests replace it to answer without dialogs
+        self.autosave = Autosave(self.keeper, self.settings.q.fileName(), parent=self)
+        self.editor_link = EditorLink(self.editor, self.keeper, self.controller, (self.toolbar.play_action,),
+                                      self.statusBar(), self)
+        build_menus(self)
+        self._connect()
+        self._default_state = self.saveState()
+        self._restore_settings()
+        self.name_internal_controls()
+        self.keeper.load(project)
+
+    # -- assembly ------------------------------------------------------------------------
+    def _dock(self, key: str, title: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{key}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+        return dock
+
+    def _build_docks(self) -> None:
+        self.docks: dict[str, QDockWidget] = {}
+        for corner, area in ((Qt.TopLeftCorner, Qt.LeftDockWidgetArea), (Qt.BottomLeftCorner, Qt.LeftDockWidgetArea),
+                             (Qt.TopRightCorner, Qt.RightDockWidgetArea),
+                             (Qt.BottomRightCorner, Qt.RightDockWidgetArea)):
+            self.setCorner(corner, area)
+        self._dock("data", "Data", _scrolling(self.data_panel), Qt.LeftDockWidgetArea)
+        self._dock("output", "Output over the input plane", self.boundary, Qt.RightDockWidgetArea)
+        self._dock("training", "Training", _scrolling(self.training_panel), Qt.RightDockWidgetArea)
+        self._dock("loss", "Loss", self.loss_plot, Qt.BottomDockWidgetArea)
+        self._dock("weights", "Weight histograms per layer", self.weights_plot, Qt.BottomDockWidgetArea)
+        self._dock("gradients", "Gradient norm per layer", self.gradients_plot, Qt.BottomDockWidgetArea)
+        self.splitDockWidget(self.docks["loss"], self.docks["weights"], Qt.Horizontal)
+        self.splitDockWidget(self.docks["weights"], self.docks["gradients"], Qt.Horizontal)
+        self.resizeDocks([self.docks["data"], self.docks["output"]], [270, 400], Qt.Horizontal)
+        self.resizeDocks([self.docks["output"], self.docks["training"]], [420, 480], Qt.Vertical)
+        self.resizeDocks([self.docks["loss"]], [260], Qt.Vertical)
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.frame_ready.connect(self._on_frame)
+        c.session_changed.connect(self._on_session)
+        c.diverged.connect(self._on_diverged)
+        self.keeper.changed.connect(self._show_project)
+        self.keeper.failed.connect(lambda message: show_error(self, "That change was not applied", message))
+        self.keeper.dirty_changed.connect(lambda _: self._update_title())
+        for panel in (self.data_panel, self.training_panel):
+            panel.rebuild_requested.connect(self.keeper.rebuild)
+        self.training_panel.tune_requested.connect(self.keeper.tune)
+        self.network_view.network_edited.connect(lambda network: self.keeper.rebuild({"network": network}, False))
+        self.data_panel.csv_file_wanted.connect(self._choose_csv)
+        c.session_changed.connect(lambda info: self.why_panel.set_plan(info.plan, len(info.dataset.X_train)))
+        c.frame_ready.connect(lambda _: self.why_panel.on_frame(c.is_running))
+        c.explained.connect(self.why_panel.show_explanation)
+        self.why_panel.explain_requested.connect(c.explain)
+        self.views.currentChanged.connect(self._on_view_changed)
+        self.toolbar.reset_action.triggered.connect(self.banner.hide)
+        self.toolbar.speed.currentIndexChanged.connect(
+            lambda: setattr(self.settings, "speed", self.toolbar.speed.currentText()))
+
+    def name_internal_controls(self) -> None:
+        """Give Qt's built-in child controls (dock buttons, spin-box editors) names and tips."""
+        for widget in self.findChildren(QWidget):
+            known = _INTERNAL_NAMES.get(widget.objectName())
+            if known and isinstance(widget, QAbstractButton):
+                widget.setAccessibleName(known[0])
+                widget.setToolTip(known[1])
+            parent = widget.parentWidget()
+            if isinstance(widget, QLineEdit) and isinstance(parent, (QAbstractSpinBox, QComboBox)):
+                widget.setAccessibleName(widget.accessibleName() or parent.accessibleName())
+                widget.setToolTip(widget.toolTip() or parent.toolTip())
+
+    # -- signals from the controller -------------------------------------------------------
+    def _show_project(self, project) -> None:
+        self.data_panel.show_project(project)
+        self.training_panel.show_project(project)
+        self._update_title()
+
+    def _on_session(self, info) -> None:
+        layers = [s.node.id for s in info.plan.dense_steps]
+        self.network_view.set_session(info)
+        self.boundary.set_session(info)
+        self.weights_plot.set_layers(layers)
+        self.gradients_plot.set_layers(layers)
+        self.loss_plot.clear()
+        self.status.clear()
+        self.banner.hide()
+        self._last_step = -1
+
+    def _on_frame(self, frame) -> None:
+        step = frame.snapshot.step
+        if step < self._last_step:          # reset: the curves start again
+            for plot in self.plots:
+                plot.clear()
+            self.banner.hide()
+        self._last_step = step
+        for plot in self.plots:
+            plot.add(frame)
+        self.status.show_frame(frame)
+        self.network_view.show_frame(frame)
+        self.boundary.show_frame(frame)
+        self.pacer.frame()
+        self.frames_drawn += 1
+
+    def _on_diverged(self, divergence) -> None:
+        frame = self.controller.latest_frame
+        lr = frame.snapshot.lr if frame is not None else None
+        text = self.banner.show_divergence(divergence, lr)
+        self.statusBar().showMessage(text, 15000)
+
+    def _on_view_changed(self, _index: int) -> None:
+        shown = self.views.currentWidget()
+        if shown is self.editor:
+            self.editor.view.fit()      # it was laid out while hidden, at the wrong size
+        elif shown is self.why_panel:
+            self.why_panel.request()
+
+    # -- small actions ------------------------------------------------------------------------
+    def _choose_csv(self) -> None:
+        path = self.documents.chooser.open_path("Import a CSV file", "CSV files (*.csv);;All files (*)")
+        if path:
+            self.data_panel.import_csv(path)
+
+    def _update_title(self) -> None:
+        project = self.keeper.project
+        if project is None:
+            return
+        where = project.path.name if project.path else "unsaved"
+        self.setWindowTitle(f"{project.name or 'Untitled'} ({where}){' *' if self.keeper.dirty else ''} "
+                            "— NN Playground")
+
+    def set_theme(self, name: str) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            apply_theme(app, name)
+        for view in (*self.plots, self.boundary, self.network_view, self.why_panel):
+            view.set_theme(name)
+        self.theme_actions[name].setChecked(True)
+        self.settings.theme = name
+
+    def reset_layout(self) -> None:
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        self.restoreState(self._default_state)
+
+    def show_guide(self) -> None:
+        if self._guide is None:
+            self._guide = GuideDialog(self)
+        self._guide.show()
+        self._guide.raise_()
+
+    def show_about(self) -> None:
+        show_about(self)
+
+    # -- settings and closing ---------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        geometry, state = self.settings.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1600, 1000)
+        if state is not None:
+            self.restoreState(state)
+        self.set_theme(self.settings.theme if self.settings.theme in self.theme_actions else "light")
+        self.toolbar.set_speed_label(self.settings.speed)
+
+    def confirm_discard(self) -> bool:
+        """Before unsaved changes would be lost: save them, drop them, or stay (False)."""
+        if not self.keeper.dirty or self.keeper.project is None:
+            return True
+        answer = self.prompter.unsaved_changes(self.keeper.project.name or "Untitled")
+        if answer == Prompter.SAVE:
+            return self.documents.save_project()
+        return answer == Prompter.DISCARD
+
+    def offer_recovery(self) -> bool:
+        """After a crash: offer the autosaved project back (True if restored)."""
+        project = self.autosave.recoverable()
+        if project is None:
+            return False
+        if not self.prompter.restore_recovered(project.name or "Untitled"):
+            self.autosave.discard()
+            return False
+        self.keeper.load(project)
+        self.keeper.annotate({})        # restored work is unsaved work
+        return True
+
+    def closeEvent(self, event) -> None:
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        self.autosave.discard()
+        self.settings.save_window_state(self.saveGeometry(), self.saveState())
+        if self.keeper.project is not None and self.keeper.project.path is not None:
+            self.settings.q.setValue("last_project", str(self.keeper.project.path.resolve()))
+        self.settings.sync()
+        self.controller.shutdown()
+        self.network_view.shutdown()
+        super().closeEvent(event)

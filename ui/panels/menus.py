@@ -1,0 +1,108 @@
+"""The menu bar: File, Edit, View, Help, wired to the window's parts."""
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+
+from playground.export import EXPORT_FORMATS
+from ui.panels.documents import EXAMPLES_DIR
+from ui.theme import THEMES
+
+PLOT_NAMES = {"output": "Output", "loss": "Loss", "weights": "Weights", "gradients": "Gradients",
+              "network": "Network diagram"}
+
+
+def _add(menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+    action = menu.addAction(text)
+    action.triggered.connect(lambda _=False: slot())
+    if shortcut is not None:
+        action.setShortcut(shortcut)
+    if tip:
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+    return action
+
+
+def build_file_menu(window) -> None:
+    docs = window.documents
+    menu = window.menuBar().addMenu("&File")
+    window.file_actions = {"new": _add(menu, "&New", docs.new_project, QKeySequence.New,
+                                       "Start a blank network to draw in the graph editor")}
+    examples = menu.addMenu("Examples")
+    for path in sorted(EXAMPLES_DIR.glob("*.json")):
+        _add(examples, path.stem, partial(docs.new_from_example, path), tip=f"Start from {path.name}")
+    window.file_actions["open"] = _add(menu, "&Open project…", docs.open_dialog, QKeySequence.Open,
+                                       "Open a project file")
+    window.recent_menu = menu.addMenu("Recent files")
+    window.recent_menu.aboutToShow.connect(lambda: _fill_recent(window))
+    menu.addSeparator()
+    window.file_actions["save"] = _add(menu, "&Save", docs.save_project, QKeySequence.Save, "Save the project")
+    window.file_actions["save_as"] = _add(menu, "Save &As…", docs.save_as_dialog, QKeySequence("Ctrl+Shift+S"),
+                                          "Save the project under a new name")
+    menu.addSeparator()
+    weights = menu.addMenu("Export weights")
+    for fmt in EXPORT_FORMATS:
+        window.file_actions[f"export_{fmt}"] = _add(weights, fmt, partial(docs.export_weights_dialog, fmt),
+                                                    tip=f"Write the current weights as {fmt}")
+    plots = menu.addMenu("Export plot")
+    for name, title in PLOT_NAMES.items():
+        kinds = ("png",) if name == "network" else ("png", "svg")
+        for kind in kinds:
+            window.file_actions[f"plot_{name}_{kind}"] = _add(plots, f"{title} ({kind.upper()})",
+                                                              partial(docs.export_plot_dialog, name, kind))
+    window.file_actions["history"] = _add(menu, "Export loss history (CSV)…", docs.export_history_dialog,
+                                          tip="Write step, epoch, losses and accuracies as CSV")
+    menu.addSeparator()
+    window.file_actions["quit"] = _add(menu, "&Quit", window.close, QKeySequence.Quit)
+
+
+def _fill_recent(window) -> None:
+    menu = window.recent_menu
+    menu.clear()
+    files = window.settings.recent_files
+    for path in files:
+        _add(menu, Path(path).name, partial(window.documents.open_project, path), tip=path)
+    if not files:
+        menu.addAction("(none)").setEnabled(False)
+
+
+def build_edit_menu(window) -> None:
+    menu = window.menuBar().addMenu("&Edit")
+    menu.addAction(window.toolbar.reset_action)
+    menu.addAction(window.toolbar.play_action)
+    menu.addAction(window.toolbar.step_action)
+    menu.addAction(window.toolbar.epoch_action)
+
+
+def build_view_menu(window) -> None:
+    menu = window.menuBar().addMenu("&View")
+    for dock in window.docks.values():
+        menu.addAction(dock.toggleViewAction())
+    menu.addAction(window.toolbar.toggleViewAction())
+    menu.addSeparator()
+    _add(menu, "Reset layout", window.reset_layout, tip="Put every panel back where it started")
+    theme_menu = menu.addMenu("Theme")
+    group = QActionGroup(window)
+    window.theme_actions = {}
+    for name in THEMES:
+        action = theme_menu.addAction(name.capitalize())
+        action.setCheckable(True)
+        action.setActionGroup(group)
+        action.triggered.connect(lambda _=False, n=name: window.set_theme(n))
+        window.theme_actions[name] = action
+
+
+def build_help_menu(window) -> None:
+    menu = window.menuBar().addMenu("&Help")
+    _add(menu, "Why derivatives?", window.show_guide, QKeySequence.HelpContents,
+         "How backprop, transfer-function slopes, losses and the learning rate fit together")
+    _add(menu, "About", window.show_about)
+
+
+def build_menus(window) -> None:
+    build_file_menu(window)
+    build_edit_menu(window)
+    build_view_menu(window)
+    build_help_menu(window)
