@@ -4,7 +4,7 @@ Offscreen, with the real main window on the spiral example (1600 x 1000):
 
 * training steps/s with the whole UI live, against the same engine stepping
   headless in a plain loop, in alternating rounds (goal: at least 80%);
-* frames drawn per second by the UI (goal: at least 30; the worker sends at most 30);
+* frames drawn per second by the UI (goal: at least 30; the worker sends at most 45);
 * event-loop latency while training: how late a 10 ms QTimer fires (goal: p95 < 30 ms);
 * pause latency: controller.pause() until the GUI hears running_changed(False),
   which is after the worker has stopped (goal: < 100 ms);

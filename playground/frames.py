@@ -74,7 +74,10 @@ def compute_grid(session: TrainingSession, extent=GRID_EXTENT, resolution: int =
     return GridOutputs(extent, resolution, surface, MappingProxyType(nodes))
 
 
-def compute_frame(session: TrainingSession, steps_per_second: float, with_grid: bool = True) -> TrainingFrame:
+def compute_frame(session: TrainingSession, steps_per_second: float,
+                  reuse_grid: GridOutputs | None = None) -> TrainingFrame:
+    """A frame of the session now; ``reuse_grid`` passes on an earlier grid instead of
+    evaluating a new one (the grid costs three times the rest of a frame)."""
     evaluation = session.evaluate()
-    grid = compute_grid(session) if with_grid else None
+    grid = reuse_grid if reuse_grid is not None else compute_grid(session)
     return TrainingFrame(session.snapshot(), evaluation, steps_per_second, grid)

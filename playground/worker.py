@@ -60,7 +60,10 @@ from playground.frames import TrainingFrame, compute_frame
 from playground.project import Project, build_session
 
 CHUNK_SECONDS = 0.004      # training per tick before the worker's event loop runs again
-FRAME_INTERVAL = 1 / 30    # at most 30 frames a second
+FRAME_INTERVAL = 1 / 45    # at most 45 frames a second (the UI draws >= 30 of them)
+GRID_INTERVAL = 0.1        # while training runs, the input-plane grid is re-evaluated at most 10 times a
+                           # second: the views that draw it repaint less often than that, and it costs
+                           # three times the rest of a frame
 RATE_WINDOW = 1.0          # steps_per_second is measured over this many seconds
 
 
@@ -119,6 +122,7 @@ class _Worker(QObject):
         self._frame_due = False
         self._reported = None           # the Divergence last emitted
         self._last_frame = -math.inf
+        self._grid, self._grid_at = None, -math.inf    # the last grid evaluated, and when
         self._rate: deque[tuple[float, int]] = deque()
         self._pace_origin = (0.0, 0)
         self._timer = QTimer(self)      # a child: moves to the thread with the worker
@@ -310,8 +314,14 @@ class _Worker(QObject):
         return (rate[-1][1] - rate[0][1]) / (rate[-1][0] - rate[0][0])
 
     def _emit_frame(self, info: SessionInfo | None = None) -> None:
-        frame = compute_frame(self._session, self._steps_per_second())
-        self._last_frame, self._frame_due = time.perf_counter(), False
+        now = time.perf_counter()
+        # A paused, stepped, reset or new session always gets a fresh grid.
+        reuse = (self._running and not self._frame_due and info is None and self._grid is not None
+                 and now - self._grid_at < GRID_INTERVAL)
+        frame = compute_frame(self._session, self._steps_per_second(), self._grid if reuse else None)
+        if not reuse:
+            self._grid, self._grid_at = frame.grid, now
+        self._last_frame, self._frame_due = now, False
         if self._mailbox.put(frame, info):
             self.posted.emit()
 
