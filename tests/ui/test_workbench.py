@@ -16,6 +16,15 @@ def units_of(info, node_id):
     return next(s.width for s in info.plan.steps if s.node.id == node_id)
 
 
+def set_units_outside_the_editor(qtbot, window, node_id: str, units: int) -> None:
+    """What the neuron view's +/- buttons send: a new network section; waits for the rebuild."""
+    network = json.loads(json.dumps(window.keeper.project.document["network"]))
+    next(n for n in network["nodes"] if n["id"] == node_id)["units"] = units
+    with qtbot.waitSignal(window.controller.session_changed, timeout=WAIT_MS,
+                          check_params_cb=lambda info: units_of(info, node_id) == units):
+        window.network_view.network_edited.emit(network)
+
+
 def test_editor_edit_rebuilds_the_session_and_trains(qtbot, make_window):
     window = make_window("residual.json")
     window.views.setCurrentWidget(window.editor)
@@ -50,10 +59,7 @@ def test_invalid_graph_disables_play_with_the_reason(qtbot, make_window):
 
 def test_plus_button_change_reaches_the_editor(qtbot, window):
     """An edit outside the editor (the neuron view's +/- buttons) is drawn in it."""
-    network = json.loads(json.dumps(window.keeper.project.document["network"]))
-    network["nodes"][1]["units"] = 5
-    with qtbot.waitSignal(window.controller.session_changed, timeout=WAIT_MS):
-        window.network_view.network_edited.emit(network)
+    set_units_outside_the_editor(qtbot, window, "h1", 5)
     assert window.editor.model.nodes["h1"]["units"] == 5
 
 
@@ -72,10 +78,7 @@ def test_save_keeps_the_editor_layout(qtbot, window, tmp_path):
 
 def test_unsaved_changes_prompt_on_close(qtbot, make_window):
     window = make_window("circle.json")
-    network = json.loads(json.dumps(window.keeper.project.document["network"]))
-    network["nodes"][1]["units"] = 6
-    with qtbot.waitSignal(window.controller.session_changed, timeout=WAIT_MS):
-        window.network_view.network_edited.emit(network)
+    set_units_outside_the_editor(qtbot, window, "h1", 6)
     window.prompter = Answers(unsaved="cancel")
     assert not window.close()
     assert window.isVisible() and window.prompter.asked == [("unsaved", window.keeper.project.name)]
@@ -85,10 +88,7 @@ def test_unsaved_changes_prompt_on_close(qtbot, make_window):
 
 def test_autosave_is_offered_back_after_a_crash(qtbot, make_window):
     window = make_window("circle.json")
-    network = json.loads(json.dumps(window.keeper.project.document["network"]))
-    network["nodes"][1]["units"] = 7
-    with qtbot.waitSignal(window.controller.session_changed, timeout=WAIT_MS):
-        window.network_view.network_edited.emit(network)
+    set_units_outside_the_editor(qtbot, window, "h1", 7)
     window.autosave.save_now()
     assert window.autosave.path.is_file()
     window.controller.shutdown()        # a crash: no close, the recovery file stays
