@@ -35,22 +35,27 @@ def _check_format(fmt: str, out_path: str | os.PathLike | None = None) -> None:
         raise ConfigError(f"{out_path}: a {fmt} export must be named *{FILE_SUFFIX[fmt]}")
 
 
-def encode_model(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str], fmt: str) -> bytes:
-    """The bytes of the export file in ``fmt`` (tensors checked against ``plan`` first)."""
+def encode_model(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str], fmt: str,
+                 input_scaling: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
+    """The bytes of the export file in ``fmt`` (tensors checked against ``plan`` first).
+
+    ``input_scaling`` (the data set's standardisation) goes into the ONNX model and the
+    script, which then take raw columns; weight files hold only the weights.
+    """
     _check_format(fmt)
     if fmt in WEIGHT_FORMATS:
         checked_tensors(plan, tensors, np.float64)   # refuse a wrong set before writing; the file keeps the dtype
         return encode_weights(tensors, fmt)
     if fmt == "onnx":
-        return network_to_onnx(plan, tensors, feature_names)
-    return network_to_script(plan, tensors, feature_names).encode("utf-8")
+        return network_to_onnx(plan, tensors, feature_names, input_scaling)
+    return network_to_script(plan, tensors, feature_names, input_scaling).encode("utf-8")
 
 
 def export_model(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str], fmt: str,
-                 out_path: str | os.PathLike) -> None:
+                 out_path: str | os.PathLike, input_scaling: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Write the network with ``tensors`` as ``fmt`` to ``out_path``, atomically."""
     _check_format(fmt, out_path)
-    write_bytes_atomic(out_path, encode_model(plan, tensors, feature_names, fmt))
+    write_bytes_atomic(out_path, encode_model(plan, tensors, feature_names, fmt, input_scaling))
 
 
 def export_project(project_path: str | os.PathLike, weights_path: str | os.PathLike, fmt: str,
@@ -59,4 +64,5 @@ def export_project(project_path: str | os.PathLike, weights_path: str | os.PathL
     _check_format(fmt, out_path)      # before the slower loading, so a typo is reported at once
     session = build_session(load_project(project_path))
     session.load_weights(load_weights(weights_path), source=str(weights_path))
-    export_model(session.network.plan, session.weights(), session.dataset.feature_names, fmt, out_path)
+    export_model(session.network.plan, session.weights(), session.dataset.feature_names, fmt, out_path,
+                 session.dataset.input_scaling)

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from engine.data.csv_source import TASKS, load_csv
+from engine.data.csv_source import TASKS, load_csv, standardization
 from engine.data.features import FEATURES, check_feature_names, make_features
 from engine.data.generators import GENERATORS, Generator
 from engine.data.shipped import SHIPPED, ShippedDataset
@@ -47,6 +47,14 @@ class Dataset:
     feature_names: tuple[str, ...]
     points_train: np.ndarray | None = None
     points_test: np.ndarray | None = None
+    # With ``standardize`` the network sees (raw - input_shift) / input_scale; exports
+    # carry both so that other tools can be fed raw columns.  None: raw values as they are.
+    input_shift: np.ndarray | None = None
+    input_scale: np.ndarray | None = None
+
+    @property
+    def input_scaling(self) -> tuple[np.ndarray, np.ndarray] | None:
+        return None if self.input_shift is None else (self.input_shift, self.input_scale)
 
     @property
     def n_features(self) -> int:
@@ -97,8 +105,8 @@ def _read_csv_source(source: dict, base_dir, standardize: bool):
     path = Path(source["csv"]).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
-    X, y, names, classes = load_csv(path, source["target"], source["task"], standardize=standardize)
-    return X, y, names, classes, source["task"]
+    X, y, names, classes = load_csv(path, source["target"], source["task"])
+    return X, y, names, classes, source["task"], standardize
 
 
 def load_dataset(source, *, samples: int = 500, noise: float = 0.0, train_fraction: float = 0.5,
@@ -120,7 +128,7 @@ def load_dataset(source, *, samples: int = 500, noise: float = 0.0, train_fracti
     seed = _check_seed(seed)
     points = None
     if isinstance(source, dict):
-        X, y, names, classes, task = _read_csv_source(source, base_dir, standardize)
+        X, y, names, classes, task, standardize = _read_csv_source(source, base_dir, standardize)
     elif isinstance(source, str) and source in GENERATORS:
         gen = GENERATORS[source]
         names = check_feature_names(features)
@@ -133,13 +141,17 @@ def load_dataset(source, *, samples: int = 500, noise: float = 0.0, train_fracti
         if not isinstance(standardize, bool):
             raise DataError(f"data.standardize: must be true or false, got {standardize!r}")
         shipped = SHIPPED[source]
-        X, y, names, classes = shipped.load(standardize=standardize)
+        X, y, names, classes = shipped.load()
         task = shipped.task
     else:
         raise DataError(f"data.source: unknown source {source!r}; choose one of "
                         f"{', '.join(source_names())}, or a CSV file as "
                         '{"csv": path, "target": column, "task": "classification" | "regression"}')
 
+    scaling = None
+    if points is None and standardize:
+        scaling = standardization(X)
+        X = (X - scaling[0]) / scaling[1]
     n = X.shape[0]
     if fraction == 1.0:
         order = np.arange(n)
@@ -158,4 +170,6 @@ def load_dataset(source, *, samples: int = 500, noise: float = 0.0, train_fracti
         task=task, classes=tuple(classes), feature_names=tuple(names),
         points_train=None if points is None else points[train],
         points_test=None if points is None else points[test],
+        input_shift=None if scaling is None else scaling[0],
+        input_scale=None if scaling is None else scaling[1],
     )

@@ -52,11 +52,17 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows[1:]
 
 
+def standardization(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(shift, scale) per column such that (X - shift) / scale has zero mean and unit
+    (population) std; a constant column is only centred (scale 1)."""
+    shift = X.mean(axis=0)
+    std = (X - shift).std(axis=0)
+    return shift, np.where(std > 0, std, 1.0)
+
+
 def _standardize(X: np.ndarray) -> np.ndarray:
-    """Zero mean, unit (population) std per column; a constant column is only centred."""
-    X = X - X.mean(axis=0)
-    std = X.std(axis=0)
-    return X / np.where(std > 0, std, 1.0)
+    shift, scale = standardization(X)
+    return (X - shift) / scale
 
 
 def load_csv(path, target: str, task: str, standardize: bool = False):

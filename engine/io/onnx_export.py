@@ -96,8 +96,13 @@ class _Builder:
         raise ConfigError(f"ONNX export: activation {fn!r} has no ONNX form")
 
 
-def network_to_onnx(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str]) -> bytes:
-    """The serialized ONNX ModelProto of ``plan`` with ``tensors`` as its (float32) weights."""
+def network_to_onnx(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str],
+                    input_scaling: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
+    """The serialized ONNX ModelProto of ``plan`` with ``tensors`` as its (float32) weights.
+
+    With ``input_scaling`` (shift, scale) the model first computes (input - shift) / scale,
+    the standardisation the network was trained behind, so it takes raw columns.
+    """
     try:
         import onnx
         from onnx import TensorProto, helper, numpy_helper
@@ -110,11 +115,19 @@ def network_to_onnx(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names
         b.used.add(name)
         initializers.append(numpy_helper.from_array(array, name))
 
+    network_input = "input"
+    if input_scaling is not None:
+        for name, array in zip(("input_shift", "input_scale"), input_scaling):
+            b.used.add(name)
+            initializers.append(numpy_helper.from_array(np.asarray(array, dtype=np.float32), name))
+        centred = b.op("Sub", ["input", "input_shift"], b.name("input/centred"))
+        network_input = b.op("Div", [centred, "input_scale"], b.name("input/standardized"))
+
     values: list[str] = []             # the ONNX value holding each plan step's output
     for i, step in enumerate(plan.steps):
         node = step.node
         if node.type == "input":
-            values.append("input")
+            values.append(network_input)
             continue
         xs = [values[j] for j in step.inputs]
         out = "output" if i == plan.output_index else b.name(node.id)

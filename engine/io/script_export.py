@@ -165,10 +165,13 @@ def _forward_lines(plan: Plan, names: list[str]) -> list[str]:
     return lines
 
 
-def network_to_script(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str]) -> str:
+def network_to_script(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str],
+                      input_scaling: tuple[np.ndarray, np.ndarray] | None = None) -> str:
     """Python source of a NumPy-only module whose ``predict(X)`` matches ``Network.predict``.
 
     Float32 tensors give a float32 script (like a float32 network); otherwise float64.
+    With ``input_scaling`` (shift, scale), ``predict`` takes raw columns and first
+    standardises them as the network was trained: (X - INPUT_SHIFT) / INPUT_SCALE.
     """
     dtype = np.float32 if all(np.asarray(t).dtype == np.float32 for t in tensors.values()) else np.float64
     weights = checked_tensors(plan, tensors, dtype)
@@ -210,6 +213,14 @@ def network_to_script(plan: Plan, tensors: Mapping[str, np.ndarray], feature_nam
         *[f"    {name!r}: {_tensor_literal(array)}," for name, array in weights.items()],
         "}",
     ]
+    standardize_lines = []
+    if input_scaling is not None:
+        shift, scale = (np.asarray(a, dtype=dtype) for a in input_scaling)
+        parts += ["",
+                  "# The network was trained on standardised columns: predict() applies the same scaling.",
+                  f"INPUT_SHIFT = {_tensor_literal(shift)}",
+                  f"INPUT_SCALE = {_tensor_literal(scale)}"]
+        standardize_lines = ["    X = (X - INPUT_SHIFT) / INPUT_SCALE"]
     for fn in sorted(used):
         parts += ["", "", textwrap.dedent(_ACTIVATION_CODE[fn]).strip("\n")]
     parts += [
@@ -219,6 +230,7 @@ def network_to_script(plan: Plan, tensors: Mapping[str, np.ndarray], feature_nam
         "    X = np.asarray(X, dtype=DTYPE)",
         "    if X.ndim != 2 or X.shape[1] != len(FEATURE_NAMES):",
         '        raise ValueError(f"X must have shape [n, {len(FEATURE_NAMES)}], got {list(X.shape)}")',
+        *standardize_lines,
         *_forward_lines(plan, names),
         f"    return {names[plan.output_index]}",
         "",

@@ -148,3 +148,31 @@ def test_unwritable_folder_gives_a_clear_message(tmp_path, trained):
         assert not target.exists() and not list(folder.iterdir())
     finally:
         folder.chmod(0o755)
+
+
+def test_standardized_data_exports_take_raw_columns(tmp_path):
+    """Iris trains on standardised columns; the ONNX model and the script carry the
+    scaling, so another tool feeds them the raw measurements and gets the app's answer."""
+    import onnxruntime
+
+    from engine.data.shipped import SHIPPED
+
+    project_path = Path(__file__).resolve().parents[2] / "assets" / "examples" / "iris.json"
+    session = build_session(load_project(project_path))
+    session.step(100)
+    weights = tmp_path / "iris.safetensors"
+    save_weights(weights, session.weights())
+    raw, _, _, _ = SHIPPED["iris"].load()
+    shift, scale = session.dataset.input_scaling
+    expected = session.network.predict((raw - shift) / scale)
+
+    export_project(project_path, weights, "onnx", tmp_path / "iris.onnx")
+    onnx_out = onnxruntime.InferenceSession(str(tmp_path / "iris.onnx")).run(
+        ["output"], {"input": raw.astype(np.float32)})[0]
+    assert np.max(np.abs(onnx_out - expected)) <= 1e-5
+
+    export_project(project_path, weights, "numpy", tmp_path / "iris_model.py")
+    spec = importlib.util.spec_from_file_location("iris_model", tmp_path / "iris_model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    np.testing.assert_allclose(module.predict(raw), expected, rtol=0, atol=1e-12)

@@ -143,7 +143,8 @@ class Documents:
             show_error(self.window, "Nothing to export", "The network has not been built yet.")
             return False
         try:
-            export_model(info.plan, frame.snapshot.weights, info.dataset.feature_names, fmt, path)
+            export_model(info.plan, frame.snapshot.weights, info.dataset.feature_names, fmt, path,
+                         info.dataset.input_scaling)
         except (OSError, ConfigError) as exc:
             self._error("Cannot export the weights", exc)
             return False
