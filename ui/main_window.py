@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         c.explained.connect(self.why_panel.show_explanation)
         self.why_panel.explain_requested.connect(c.explain)
         self.views.currentChanged.connect(self._on_view_changed)
+        self.network_view.weight_clicked.connect(self._show_weight)
         self.toolbar.reset_action.triggered.connect(self.banner.hide)
         self.toolbar.speed.currentIndexChanged.connect(
             lambda: setattr(self.settings, "speed", self.toolbar.speed.currentText()))
@@ -203,6 +204,11 @@ class MainWindow(QMainWindow):
         lr = frame.snapshot.lr if frame is not None else None
         text = self.banner.show_divergence(divergence, lr)
         self.statusBar().showMessage(text, 15000)
+
+    def _show_weight(self, node_id: str, unit: int, source: int) -> None:
+        """A click on an edge: the chain rule for that weight."""
+        self.views.setCurrentWidget(self.why_panel)
+        self.why_panel.select_weight(node_id, unit, source)
 
     def _on_view_changed(self, _index: int) -> None:
         shown = self.views.currentWidget()

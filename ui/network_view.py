@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, QSize, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPainterPathStroker, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QVBoxLayout, QWidget
 
 from ui.panels.layer_controls import LayerControls
@@ -34,6 +34,7 @@ from ui.plots.neuron_maps import NeuronMaps
 from ui.theme import NEGATIVE, NEUTRAL, POSITIVE, diverging_lut_bgra
 
 RADIUS = 17
+EDGE_HIT_WIDTH = 8.0       # width (scene units) of the band around an edge where a click selects it
 PITCH = 44            # vertical distance between neurons
 COLUMN = 170          # horizontal distance between layers
 NODE_GAP = 34         # vertical gap between two nodes sharing a column (room for a label)
@@ -179,6 +180,12 @@ class _EdgeRaster(QObject):
 
 class _Canvas(QGraphicsView):
     resized = Signal()
+    clicked = Signal(QPointF)       # a left click, in scene coordinates
+
+    def mousePressEvent(self, event):
+        if event.button() == Qt.LeftButton:
+            self.clicked.emit(self.mapToScene(event.position().toPoint()))
+        super().mousePressEvent(event)
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
@@ -187,6 +194,7 @@ class _Canvas(QGraphicsView):
 
 class NetworkView(QWidget):
     network_edited = Signal(dict)        # a new ``network`` section from the +/- buttons
+    weight_clicked = Signal(str, int, int)   # dense node id, unit j, source i of the clicked edge
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -196,7 +204,9 @@ class NetworkView(QWidget):
         self.view.setRenderHint(QPainter.SmoothPixmapTransform)
         self.view.setAccessibleName("Network diagram")
         self.view.setToolTip("Neurons layer by layer; edges are orange for negative and blue for positive "
-                             "weights, thicker for larger ones. Each neuron shows its output over the input plane.")
+                             "weights, thicker for larger ones. Each neuron shows its output over the input plane. "
+                             "Click an edge to see the chain rule for that weight.")
+        self.view.clicked.connect(self._on_click)
         self.controls = LayerControls(self)
         self.controls.network_edited.connect(self.network_edited)
         layout = QVBoxLayout(self)
@@ -313,6 +323,25 @@ class NetworkView(QWidget):
                 if node.type == "concat":
                     offset += plan.steps[step.inputs[k]].width
         self._edges.finish(plain)
+
+    def edge_path(self, node_id: str, unit: int, source: int) -> QPainterPath | None:
+        """The drawn curve of weight ``node_id``.weight[unit, source] (None if not drawn)."""
+        for node, units, inputs, edges in self._weighted:
+            if node == node_id and unit < units and source < inputs:
+                return self._edges.paths[edges.start + unit * inputs + source]
+        return None
+
+    def _on_click(self, point: QPointF) -> None:
+        # Only clicks are hit-tested (a stroke per edge is too costly to keep per frame).
+        # A narrow band first, so that where edges crowd the one under the pointer wins.
+        stroker = QPainterPathStroker()
+        for width in (2.0, EDGE_HIT_WIDTH):
+            stroker.setWidth(width)
+            for node, units, inputs, edges in self._weighted:
+                for k, path in enumerate(self._edges.paths[edges]):
+                    if stroker.createStroke(path).contains(point):
+                        self.weight_clicked.emit(node, k // inputs, k % inputs)
+                        return
 
     # -- live updates (every frame) -------------------------------------------------------
     def show_frame(self, frame) -> None:

@@ -108,3 +108,14 @@ def test_why_dock_explains_the_live_network(qtbot, window):
                           check_params_cb=lambda e: e.chain.weight == "h2.weight"):
         window.why_panel.select_weight("h2", 0, 0)
     assert "dL/dw" in window.why_panel.formula.text() and "agrees" in window.why_panel.check.text()
+
+
+def test_clicking_an_edge_shows_the_chain_rule_for_that_weight(qtbot, window):
+    view = window.network_view
+    path = view.edge_path("h2", 1, 3)
+    point = view.view.mapFromScene(path.pointAtPercent(0.3))   # (edges cross at their midpoints)
+    with qtbot.waitSignal(window.controller.explained, timeout=WAIT_MS,
+                          check_params_cb=lambda e: (e.chain.weight, e.chain.unit, e.chain.source) == ("h2.weight", 1, 3)):
+        qtbot.mouseClick(view.view.viewport(), Qt.LeftButton, Qt.NoModifier, point)
+    assert window.views.currentWidget() is window.why_panel
+    assert "h2.weight[1, 3]" in window.why_panel.formula.text()
