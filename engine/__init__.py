@@ -1,9 +1,8 @@
 """NN Playground's training engine: pure NumPy (and SciPy), no Qt.
 
-Usable on its own, e.g. from a notebook::
-
-    from playground.project import load_project, build_session
-    session = build_session(load_project("assets/examples/spiral.json"))
-    session.step(1000)
-    print(session.evaluate())
+Usable on its own, e.g. from a notebook: ``engine.graph`` (parse and compile a
+network), ``engine.data.load_dataset``, ``engine.network.Network`` and
+``engine.session.TrainingSession``.  To train straight from a project file, the
+application's ``playground.project.build_session`` assembles these (it needs no
+Qt either).
 """

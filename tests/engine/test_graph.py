@@ -93,7 +93,7 @@ def test_single_input_nodes_with_no_input(kind):
     extra = {"fn": "tanh"} if kind == "activation" else {"p": 0.5}
     raw = net([inp(), {"id": "x", "type": kind, **extra}, dense("h"), dense("out", 1)],
               [("in", "h"), ("h", "out"), ("x", "out")])
-    with pytest.raises(GraphError, match=rf"node '(x|out)'") as exc:
+    with pytest.raises(GraphError, match=r"node '(x|out)'") as exc:
         compile_raw(raw)
     # x has no input, out has two: either is a correct complaint, x is listed first
     assert exc.value.node_id == "x"
