@@ -2,7 +2,7 @@
 
 Every function here reads a ``TrainingSession`` (or its network) and leaves it exactly
 as it was: weights, gradients, the optimiser and every random generator.  They work on
-a private copy of the network (``_copy_network``), so even the cached forward values
+a private copy of the network (``copy_network``), so even the cached forward values
 that the neuron heatmaps read stay untouched.  Whatever needs derivatives (the chain
 rule, finite differences, curvature) runs in float64 whatever the session's dtype:
 in float32 a finite difference keeps only a few correct digits.
@@ -36,7 +36,7 @@ PROFILE_Z_LIMIT = 10.0
 PROFILE_MAX_SAMPLES = 2000
 
 
-def _copy_network(network: Network, dtype=np.float64) -> Network:
+def copy_network(network: Network, dtype=np.float64) -> Network:
     """A fresh network on the same plan holding a copy of ``network``'s weights."""
     copy = Network(network.plan, dtype)
     copy.params[...] = network.params
@@ -105,7 +105,7 @@ def chain_rule(session: TrainingSession, weight: str, unit: int, source: int, ro
             raise ValueError(f"{what} {value} is out of range 0..{size - 1} for {weight}")
     unit, source, row = int(unit), int(source), int(row)
 
-    net = _copy_network(net0)
+    net = copy_network(net0)
     head = session.head
     X = np.asarray(session.X_train[row:row + 1], dtype=np.float64)
     y = session.y_train[row:row + 1]
@@ -174,7 +174,7 @@ def loss_along_gradient(session: TrainingSession, steps) -> LossSlice:
     slope (big error) means a big step.  With g = 0 the slice is flat.
     """
     steps = np.asarray(steps, dtype=np.float64).reshape(-1)
-    net = _copy_network(session.network)
+    net = copy_network(session.network)
     X = np.asarray(session.X_train, dtype=np.float64)
     y = session.y_train if session.head.targets_are_indices else np.asarray(session.y_train, dtype=np.float64)
     _, g = objective_and_gradient(net, session.head, X, y, session.regularization)
@@ -223,7 +223,7 @@ def curvature(session: TrainingSession, iterations: int = 20, seed: int = 0) -> 
     Hv ~ (g(w + eps v) - g(w - eps v)) / (2 eps) with ||v|| = 1, in float64.
     The start vector comes from ``seed``, never from the session's generators.
     """
-    net = _copy_network(session.network)
+    net = copy_network(session.network)
     head, reg = session.head, session.regularization
     X = np.asarray(session.X_train, dtype=np.float64)
     y = session.y_train if head.targets_are_indices else np.asarray(session.y_train, dtype=np.float64)
@@ -292,7 +292,7 @@ def dead_units(session: TrainingSession) -> dict[str, DeadUnits]:
              if s.node.type in ("dense", "activation") and s.node.activation in ("relu", "leaky_relu")]
     if not nodes:
         return {}
-    net = _copy_network(session.network, session.network.dtype)
+    net = copy_network(session.network, session.network.dtype)
     net.forward(session.X_train, training=False)
     result: dict[str, DeadUnits] = {}
     for s in nodes:
@@ -327,7 +327,7 @@ def activation_profile(session: TrainingSession, node_id: str) -> ActivationProf
     if index is None or session.network.plan.steps[index].node.type not in ("dense", "activation"):
         raise ValueError(f"{node_id!r} is not a node with a transfer function (a dense or activation node)")
     step = session.network.plan.steps[index]
-    net = _copy_network(session.network, session.network.dtype)
+    net = copy_network(session.network, session.network.dtype)
     net.forward(session.X_train, training=False)
     z = np.asarray(net.ops[index].z, dtype=np.float64).reshape(-1)
     finite = z[np.isfinite(z)]

@@ -55,6 +55,7 @@ from engine.data import Dataset
 from engine.errors import ConfigError
 from engine.graph import Plan
 from engine.session import TrainingSession
+from engine.race import race
 from playground.explain import ExplainRequest, explain
 from playground.frames import TrainingFrame, compute_frame
 from playground.project import Project, build_session
@@ -107,6 +108,7 @@ class _Worker(QObject):
 
     posted = Signal()                   # the mailbox went from empty to full
     explained = Signal(object)          # an Explanation (on request only, so not throttled)
+    raced = Signal(object)              # list of engine.race.RaceTrace (on request only)
     running_changed = Signal(bool)
     diverged = Signal(object)
     error = Signal(str)
@@ -211,6 +213,16 @@ class _Worker(QObject):
             self.explained.emit(explain(self._session, request))
         except ValueError as exc:           # a weight or row that this network does not have
             self.error.emit(f"Cannot explain {request.weight}: {exc}")
+
+    def _cmd_race(self, arg) -> None:
+        # The race works on copies of the weights, but it occupies this thread for a
+        # few seconds: training pauses so the comparison starts from fixed weights.
+        methods, budget = arg
+        self._set_running(False)
+        try:
+            self.raced.emit(race(self._session, methods, budget=budget))
+        except ValueError as exc:
+            self.error.emit(f"Cannot race: {exc}")
 
     def _cmd_speed(self, steps_per_second: float | None) -> None:
         self._speed = None if steps_per_second is None else max(1e-3, float(steps_per_second))
@@ -360,6 +372,7 @@ class TrainingController(QObject):
     error = Signal(str)
     session_changed = Signal(object)    # SessionInfo
     explained = Signal(object)          # playground.explain.Explanation, after explain()
+    raced = Signal(object)              # list of engine.race.RaceTrace, after race()
     _send = Signal(str, object)         # commands to the worker (queued)
 
     def __init__(self, parent=None):
@@ -379,6 +392,7 @@ class TrainingController(QObject):
         self._worker.diverged.connect(self.diverged, Qt.QueuedConnection)
         self._worker.error.connect(self.error, Qt.QueuedConnection)
         self._worker.explained.connect(self.explained, Qt.QueuedConnection)
+        self._worker.raced.connect(self.raced, Qt.QueuedConnection)
         self._thread.finished.connect(self._worker.deleteLater)
         app = QCoreApplication.instance()
         if app is not None:
@@ -406,6 +420,7 @@ class TrainingController(QObject):
     def set_speed(self, steps_per_second: float | None) -> None: self._command("speed", steps_per_second)
     def request_frame(self) -> None: self._command("frame")
     def explain(self, request: ExplainRequest) -> None: self._command("explain", request)
+    def race(self, methods: tuple, budget: int) -> None: self._command("race", (tuple(methods), int(budget)))
 
     # -- state as last reported ------------------------------------------------------------
     @property

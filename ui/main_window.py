@@ -23,6 +23,7 @@ from ui.panels.settings import AppSettings
 from ui.panels.status import DivergenceBanner, TrainingStatus
 from ui.panels.toolbar import TrainingToolbar
 from ui.panels.training_panel import TrainingPanel
+from ui.panels.race_panel import RacePanel
 from ui.panels.why_panel import WhyPanel
 from ui.plots.boundary_plot import BoundaryPlot
 from ui.plots.gradients_plot import GradientsPlot
@@ -73,6 +74,8 @@ class MainWindow(QMainWindow):
         self.views.addTab(self.editor, "Graph editor")
         self.why_panel = WhyPanel()
         self.views.addTab(self.why_panel, "Why? (chain rule)")
+        self.race_panel = RacePanel()
+        self.views.addTab(self.race_panel, "Race optimisers")
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -151,6 +154,9 @@ class MainWindow(QMainWindow):
         self.why_panel.explain_requested.connect(c.explain)
         self.views.currentChanged.connect(self._on_view_changed)
         self.network_view.weight_clicked.connect(self._show_weight)
+        self.race_panel.race_requested.connect(c.race)
+        c.raced.connect(self.race_panel.show_race)
+        c.error.connect(lambda _: self.race_panel.race_failed())
         self.toolbar.reset_action.triggered.connect(self.banner.hide)
         self.toolbar.speed.currentIndexChanged.connect(
             lambda: setattr(self.settings, "speed", self.toolbar.speed.currentText()))
@@ -235,7 +241,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             apply_theme(app, name)
-        for view in (*self.plots, self.boundary, self.network_view, self.why_panel):
+        for view in (*self.plots, self.boundary, self.network_view, self.why_panel, self.race_panel):
             view.set_theme(name)
         self.theme_actions[name].setChecked(True)
         self.settings.theme = name

@@ -119,3 +119,22 @@ def test_clicking_an_edge_shows_the_chain_rule_for_that_weight(qtbot, window):
         qtbot.mouseClick(view.view.viewport(), Qt.LeftButton, Qt.NoModifier, point)
     assert window.views.currentWidget() is window.why_panel
     assert "h2.weight[1, 3]" in window.why_panel.formula.text()
+
+
+def test_race_tab_runs_the_ticked_optimisers_from_the_same_weights(qtbot, make_window):
+    window = make_window("xor.json")
+    panel = window.race_panel
+    window.views.setCurrentWidget(panel)
+    for name, box in panel.boxes.items():
+        box.setChecked(name in ("gd", "lbfgs", "nelder_mead"))
+    panel.budget.setValue(200)
+    before = window.controller.latest_frame.snapshot.weights["h1.weight"].copy()
+    with qtbot.waitSignal(window.controller.raced, timeout=60_000) as raced:
+        qtbot.mouseClick(panel.start, Qt.LeftButton)
+    traces = raced.args[0]
+    assert [t.method for t in traces] == ["gd", "lbfgs", "nelder_mead"]
+    assert len({round(float(t.losses[0]), 12) for t in traces}) == 1      # one common start
+    assert all(t.method in panel.summary.text() for t in traces)
+    assert len(panel.plot.getPlotItem().listDataItems()) == 3 and panel.start.isEnabled()
+    frame = wait_frame(qtbot, window, lambda f: True)
+    assert (frame.snapshot.weights["h1.weight"] == before).all()          # the race used copies
