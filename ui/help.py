@@ -19,9 +19,12 @@ neuron j's output reacts to its input sum right now (the transfer function's
 slope), times how much of that sum came through this weight. The derivative of the
 transfer function is simply the middle link of the chain; without it there is no
 way to pass the error from a neuron's output back to the weights feeding it.</p>
-<p><i>On screen:</i> every update moves the weights a little, so the edges of the
-network (thickness = |w|, colour = sign) change as training runs; the gradient plot
-shows the size of dL/dw for each layer.</p>
+<p><i>On screen:</i> click any edge in the <b>Neurons</b> tab: the <b>Why? (chain
+rule)</b> tab shows this product for that weight with its numbers on one training
+example, and checks it against a finite difference (nudge w up and down, see how the
+loss moves). Every update moves the weights a little, so the edges of the network
+(thickness = |w|, colour = sign) change as training runs; the gradient plot shows
+the size of dL/dw for each layer.</p>
 
 <h3>4. Why does sigmoid's derivative o(1 &minus; o) appear?</h3>
 <p>The sigmoid's slope can be written with its own output o: f&prime;(z) = o(1 &minus; o).
@@ -61,6 +64,18 @@ banner says what happened. Reset with 0.01 and the loss glides down instead. Sat
 networks (tanh, sigmoid) hide the problem differently: their gradients cannot grow, so a
 huge rate makes them thrash without ever reaching NaN. Adam is forgiving because its steps
 are about lr in size whatever the gradient, but a too-large lr still makes it jitter.</p>
+<p><i>On screen:</i> the <b>Why?</b> tab's "Measure curvature" estimates that
+largest eigenvalue and says how your learning rate compares with 2/&lambda;.</p>
+
+<h3>6. Is backprop the same as gradient descent?</h3>
+<p>No. Backprop only computes the gradient; an optimiser decides what to do with it.
+Gradient descent steps straight downhill; momentum and Adam remember past steps;
+Rprop uses only the gradient's sign; L-BFGS and conjugate gradient build up a picture
+of the curvature; Newton's method uses the curvature (the Hessian) directly and jumps
+to the bottom of the fitted parabola; Nelder-Mead and Hooke-Jeeves use no derivative
+at all, only loss values.</p>
+<p><i>On screen:</i> the <b>Race optimisers</b> tab runs them from the same weights
+and plots the loss against evaluations, gradients or seconds.</p>
 """
 
 ABOUT = ("<h3>NN Playground</h3><p>Build a small neural network, press play and watch it learn: "
