@@ -154,6 +154,8 @@ class MainWindow(QMainWindow):
         self.why_panel.explain_requested.connect(c.explain)
         self.views.currentChanged.connect(self._on_view_changed)
         self.network_view.weight_clicked.connect(self._show_weight)
+        self.training_panel.curvature_requested.connect(self._measure_curvature)
+        c.explained.connect(self._show_curvature)
         self.race_panel.race_requested.connect(c.race)
         c.raced.connect(self.race_panel.show_race)
         c.error.connect(lambda _: self.race_panel.race_failed())
@@ -210,6 +212,16 @@ class MainWindow(QMainWindow):
         lr = frame.snapshot.lr if frame is not None else None
         text = self.banner.show_divergence(divergence, lr)
         self.statusBar().showMessage(text, 15000)
+
+    def _measure_curvature(self) -> None:
+        request = self.why_panel.current_request(with_curvature=True)
+        if request is not None:
+            self.controller.explain(request)
+
+    def _show_curvature(self, explanation) -> None:
+        k = explanation.curvature
+        if k is not None:
+            self.training_panel.show_curvature(k.max_eigenvalue, k.stable_lr, explanation.lr)
 
     def _show_weight(self, node_id: str, unit: int, source: int) -> None:
         """A click on an edge: the chain rule for that weight."""

@@ -138,3 +138,12 @@ def test_race_tab_runs_the_ticked_optimisers_from_the_same_weights(qtbot, make_w
     assert len(panel.plot.getPlotItem().listDataItems()) == 3 and panel.start.isEnabled()
     frame = wait_frame(qtbot, window, lambda f: True)
     assert (frame.snapshot.weights["h1.weight"] == before).all()          # the race used copies
+
+
+def test_stable_learning_rate_is_shown_beside_the_learning_rate(qtbot, window):
+    panel = window.training_panel
+    with qtbot.waitSignal(window.controller.explained, timeout=WAIT_MS,
+                          check_params_cb=lambda e: e.curvature is not None) as got:
+        qtbot.mouseClick(panel.stable_lr, Qt.LeftButton)
+    curvature = got.args[0].curvature
+    assert f"{curvature.stable_lr:.3g}" in panel.curvature.text() and "2/λ" in panel.curvature.text()

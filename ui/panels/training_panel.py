@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFormLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from engine.activations import ACTIVATIONS
 from engine.initializers import INITIALIZERS
@@ -38,6 +38,7 @@ def _init_name(init) -> str:
 class TrainingPanel(QWidget):
     rebuild_requested = Signal(dict, bool)        # sections for Project.with_changes, keep_weights
     tune_requested = Signal(dict, str, object)    # new training section, "lr"/"optimizer"/"schedule", argument
+    curvature_requested = Signal()                 # "what learning rate is stable here?"
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -62,18 +63,37 @@ class TrainingPanel(QWidget):
                                          [(f"{v:g}", float(v), "") for v in REGULARIZATION_RATES], editable=True)
         self.init = combo("Initializer", "How the weights are drawn when training starts or is reset.",
                           [(n, n, INIT_TIPS.get(n, "")) for n in INITIALIZERS])
+        self.stable_lr = QPushButton("Stable limit?")
+        self.stable_lr.setAccessibleName("Measure the stable learning rate")
+        self.stable_lr.setToolTip("Measure how curved the loss is here (the Hessian's largest eigenvalue "
+                                  "lambda): plain gradient descent is stable only below lr = 2 / lambda.")
+        self.stable_lr.clicked.connect(self.curvature_requested)
+        self.curvature = QLabel("")
+        self.curvature.setWordWrap(True)
+        self.curvature.setAccessibleName("Stable learning rate")
+        limit_row = QHBoxLayout()
+        limit_row.addWidget(self.stable_lr)
+        limit_row.addWidget(self.curvature, 1)
         self.precision = combo("Precision", PRECISION_TIP,
                                [("float64", "float64", "Double precision."), ("float32", "float32", "Single precision.")])
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         for label, widget in (("Hidden activation", self.hidden_activation), ("Output activation", self.output_activation),
                               ("Loss", self.loss), ("Optimizer", self.optimizer), (None, self.optimizer_form),
-                              ("Learning rate", self.learning_rate), ("Schedule", self.schedule),
+                              ("Learning rate", self.learning_rate), ("", limit_row), ("Schedule", self.schedule),
                               (None, self.schedule_form), ("Regularization", self.regularization),
                               ("Reg. rate", self.regularization_rate), ("Initializer", self.init),
                               ("Precision", self.precision)):
             form.addRow(label, widget) if label else form.addRow(widget)
         self._connect()
+
+    def show_curvature(self, max_eigenvalue: float, stable_lr: float | None, lr: float) -> None:
+        if stable_lr is None:
+            self.curvature.setText(f"λ = {max_eigenvalue:.3g}: not curved upwards here, no limit")
+            return
+        ratio = lr / stable_lr
+        verdict = "overshoots" if ratio > 1 else "stable"
+        self.curvature.setText(f"2/λ = {stable_lr:.3g}; yours is {ratio:.2g}× that ({verdict} for plain GD)")
 
     def _connect(self) -> None:
         self.hidden_activation.currentIndexChanged.connect(

@@ -176,12 +176,18 @@ class WhyPanel(QWidget):
     def _on_selection(self) -> None:
         self.request()
 
+    def current_request(self, with_curvature: bool = False) -> ExplainRequest | None:
+        """The explanation of the chosen weight (None before a network is known)."""
+        if not self._widths:
+            return None
+        return ExplainRequest(f"{self.layer.currentText()}.weight", self.unit.value(), self.source.value(),
+                              self.row.value(), with_curvature)
+
     def request(self, with_curvature: bool = False) -> None:
-        if not self._widths or not self.isVisible():
+        if not self.isVisible() or self.current_request() is None:
             return
         self._asked_at = time.monotonic()
-        self.explain_requested.emit(ExplainRequest(f"{self.layer.currentText()}.weight", self.unit.value(),
-                                                   self.source.value(), self.row.value(), with_curvature))
+        self.explain_requested.emit(self.current_request(with_curvature))
 
     def on_frame(self, running: bool) -> None:
         """Keep the numbers current: every frame while paused, every AUTO_INTERVAL_S while training."""
