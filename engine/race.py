@@ -65,7 +65,9 @@ class _StopRace(Exception):
 class _Problem:
     """The objective of one method's run, counting its cost and recording progress."""
 
-    def __init__(self, session: TrainingSession, start_loss: float, budget: int, seconds_limit: float):
+    def __init__(self, session: TrainingSession, start_loss: float, budget: int, seconds_limit: float,
+                 cancelled: Callable[[], bool] = lambda: False):
+        self.cancelled = cancelled
         self.net = copy_network(session.network)
         self.head, self.reg = session.head, session.regularization
         self.X = np.asarray(session.X_train, dtype=np.float64)
@@ -87,6 +89,8 @@ class _Problem:
             raise _StopRace("budget used")
         if self.elapsed() >= self.seconds_limit:
             raise _StopRace("time limit reached")
+        if self.cancelled():
+            raise _StopRace("cancelled")
         self.evals += 1
         self.grads += int(gradient)
 
@@ -254,8 +258,12 @@ def _runners(session: TrainingSession) -> dict[str, Callable[[_Problem], str]]:
 
 
 def race(session: TrainingSession, methods: Sequence[str], budget: int = 2000,
-         seconds_limit: float = 5.0) -> list[RaceTrace]:
-    """Run each of ``methods`` from the session's current weights (see the module notes)."""
+         seconds_limit: float = 5.0, cancelled: Callable[[], bool] = lambda: False) -> list[RaceTrace]:
+    """Run each of ``methods`` from the session's current weights (see the module notes).
+
+    ``cancelled`` is polled at every evaluation; once it returns True every remaining
+    method stops at once (the application uses it to close promptly mid-race).
+    """
     methods = list(methods)
     for m in methods:
         if m not in METHODS:
@@ -265,7 +273,7 @@ def race(session: TrainingSession, methods: Sequence[str], budget: int = 2000,
     start_loss = start.known_loss(start.w0)
     traces = []
     for m in methods:
-        p = _Problem(session, start_loss, budget, seconds_limit)
+        p = _Problem(session, start_loss, budget, seconds_limit, cancelled)
         message = runners[m](p)
         final = p.best if m in ("nelder_mead", "hooke_jeeves") else p.records[-1][0]
         traces.append(p.trace(m, final, message))

@@ -220,7 +220,7 @@ class _Worker(QObject):
         methods, budget = arg
         self._set_running(False)
         try:
-            self.raced.emit(race(self._session, methods, budget=budget))
+            self.raced.emit(race(self._session, methods, budget=budget, cancelled=self._stop.is_set))
         except ValueError as exc:
             self.error.emit(f"Cannot race: {exc}")
 

@@ -114,3 +114,16 @@ def test_time_limit_stops_a_method():
     t, = race(session_for(), ["gd"], budget=10**9, seconds_limit=0.05)
     assert t.message == "time limit reached"
     assert t.seconds[-1] < 1.0
+
+
+def test_cancellation_stops_every_remaining_method_at_once():
+    s = session_for()
+    polls = []
+
+    def cancelled():
+        polls.append(1)
+        return len(polls) > 5          # let the first method take a few evaluations
+    traces = race(s, list(METHODS), budget=10_000, cancelled=cancelled)
+    assert [t.method for t in traces] == list(METHODS)
+    assert all(t.message == "cancelled" for t in traces)
+    assert sum(int(t.evaluations[-1]) for t in traces) <= 5

@@ -244,3 +244,14 @@ def test_explain_answers_with_the_chain_rule_of_the_live_session(loaded, qtbot):
     with qtbot.waitSignal(controller.error, timeout=10_000) as failed:
         controller.explain(ExplainRequest("nope.weight", 0, 0))
     assert "nope.weight" in failed.args[0]
+
+
+def test_shutdown_during_a_race_stops_within_a_second(loaded, qtbot):
+    from engine.race import METHODS
+
+    with qtbot.waitSignal(loaded.running_changed, timeout=TIMEOUT):
+        loaded.play()
+    # The race pauses training as it begins: that signal says the worker is inside it.
+    with qtbot.waitSignal(loaded.running_changed, timeout=TIMEOUT, check_params_cb=lambda r: r is False):
+        loaded.race(tuple(METHODS), 1_000_000)   # 9 methods x 5 s if nothing stopped it
+    assert loaded.shutdown(timeout_ms=1000)
