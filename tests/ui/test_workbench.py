@@ -147,3 +147,16 @@ def test_stable_learning_rate_is_shown_beside_the_learning_rate(qtbot, window):
         qtbot.mouseClick(panel.stable_lr, Qt.LeftButton)
     curvature = got.args[0].curvature
     assert f"{curvature.stable_lr:.3g}" in panel.curvature.text() and "2/λ" in panel.curvature.text()
+
+
+def test_one_hidden_layer_gets_its_own_activation(qtbot, window):
+    box = window.network_view.controls.activations["h2"]
+    assert box.accessibleName() == "Activation of h2" and box.toolTip()
+
+    def relu_in_h2_only(info):
+        acts = {s.node.id: s.node.activation for s in info.plan.dense_steps}
+        return acts == {"h1": "tanh", "h2": "relu", "h3": "tanh", "out": "sigmoid"}
+    with qtbot.waitSignal(window.controller.session_changed, timeout=WAIT_MS, check_params_cb=relu_in_h2_only):
+        box.setCurrentIndex(box.findData("relu"))
+    assert window.editor.model.nodes["h2"]["activation"] == "relu"       # the editor shows it too
+    assert window.network_view.controls.activations["h2"].currentData() == "relu"

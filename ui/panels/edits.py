@@ -92,6 +92,15 @@ def hidden_activation(network: dict) -> str:
     return max(set(chosen), key=chosen.count)
 
 
+def set_layer_activation(network: dict, node_id: str, activation: str) -> dict:
+    """One dense layer's transfer function becomes ``activation``."""
+    net = copy.deepcopy(network)
+    node = next(n for n in net["nodes"] if n["id"] == node_id)
+    node["activation"] = activation
+    node.pop("alpha", None)
+    return net
+
+
 def set_hidden_activation(network: dict, activation: str) -> dict:
     """Every hidden transfer function becomes ``activation``.
 

@@ -11,7 +11,10 @@ from typing import Callable
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
+from engine.activations import ACTIVATIONS
 from ui.panels import edits
+from ui.panels.explanations import activation_tip
+from ui.panels.widgets import combo, select
 
 ROW = 26
 
@@ -48,7 +51,7 @@ class LayerControls(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setFixedHeight(2 * ROW + 8)
+        self.setFixedHeight(3 * ROW + 12)
         self._network: dict | None = None
         self.layers = _Group(self, "",
                              _button("−", "Remove hidden layer", "Remove the hidden layer next to the output.",
@@ -56,6 +59,7 @@ class LayerControls(QWidget):
                              _button("+", "Add hidden layer", "Add a hidden layer before the output (a copy of "
                                      "the last hidden layer's size and activation).", lambda: self._edit(edits.add_layer)))
         self.units: dict[str, _Group] = {}
+        self.activations: dict = {}     # node id -> its own activation box
         self._columns: list[tuple[str, float]] = []
         self._map_x: Callable[[float], float] | None = None
 
@@ -76,9 +80,9 @@ class LayerControls(QWidget):
         self.layers.minus.setEnabled(chain and count > 0)
         self.layers.plus.setEnabled(chain and count < edits.MAX_HIDDEN_LAYERS)
         self.layers.adjustSize()
-        for group in self.units.values():
-            group.deleteLater()
-        self.units = {}
+        for widget in (*self.units.values(), *self.activations.values()):
+            widget.deleteLater()
+        self.units, self.activations = {}, {}
         nodes = {n["id"]: n for n in network["nodes"]}
         for node_id in hidden or []:
             n = nodes[node_id]["units"]
@@ -91,8 +95,21 @@ class LayerControls(QWidget):
             group.plus.setEnabled(n < edits.MAX_UNITS)
             group.show()
             self.units[node_id] = group
+            self.activations[node_id] = self._activation_box(node_id, nodes[node_id].get("activation", "linear"))
         self._columns = [(nid, x) for nid, x in columns if nid in self.units]
         self._place()
+
+    def _activation_box(self, node_id: str, current: str):
+        """This layer's own transfer function (the Training dock sets all hidden layers at once)."""
+        box = combo(f"Activation of {node_id}", f"Transfer function of layer {node_id} alone.",
+                    [(n, n, activation_tip(n)) for n in ACTIVATIONS if n != "softmax"])
+        select(box, current)
+        box.currentIndexChanged.connect(
+            lambda _=0, i=node_id, b=box: self._edit(edits.set_layer_activation, i, b.currentData()))
+        box.setParent(self)
+        box.setFixedWidth(96)
+        box.show()
+        return box
 
     def place(self, map_x: Callable[[float], float]) -> None:
         """``map_x`` turns a scene x into this widget's x (the view's zoom may have changed)."""
@@ -106,6 +123,8 @@ class LayerControls(QWidget):
         for node_id, x in self._columns:
             group = self.units[node_id]
             group.move(int(self._map_x(x) - group.width() / 2), ROW + 6)
+            box = self.activations[node_id]
+            box.move(int(self._map_x(x) - box.width() / 2), 2 * ROW + 8)
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
