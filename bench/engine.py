@@ -28,7 +28,7 @@ from scipy.special import expit
 # shadow the ``engine`` package: put the repository root there instead.
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from engine.graph import compile_plan  # noqa: E402
+from engine.graph import chain_network, compile_plan  # noqa: E402
 from engine.losses import make_loss_head  # noqa: E402
 from engine.network import Network  # noqa: E402
 from engine.optimizers import make_optimizer  # noqa: E402
@@ -40,16 +40,10 @@ LR = 0.03
 
 def chain_project(hidden, *, source="spiral", samples=500, act="tanh", out_units=1, out_act="sigmoid",
                   loss="bce", optimizer=None, batch=10, dtype="float64", shuffle=True) -> dict:
-    nodes, edges, prev = [{"id": "in", "type": "input"}], [], "in"
-    for i, width in enumerate(hidden):
-        nodes.append({"id": f"h{i}", "type": "dense", "units": width, "activation": act})
-        edges.append([prev, f"h{i}"])
-        prev = f"h{i}"
-    nodes.append({"id": "out", "type": "dense", "units": out_units, "activation": out_act})
-    edges.append([prev, "out"])
+    network = chain_network([(f"h{i}", width, act) for i, width in enumerate(hidden)], out_units, out_act)
     return {"format": "nn-playground/1", "seed": 0, "dtype": dtype,
             "data": {"source": source, "samples": samples, "train_fraction": 0.5},
-            "network": {"nodes": nodes, "edges": edges, "output": "out"},
+            "network": network,
             "training": {"loss": loss, "optimizer": optimizer or {"name": "sgd", "lr": LR},
                          "batch_size": batch, "shuffle": shuffle}}
 

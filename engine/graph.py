@@ -278,3 +278,16 @@ def compile_plan(graph: Graph, input_width: int) -> Plan:
             raise GraphError(node_id, "softmax over a single unit is always 1; give it two or more inputs")
         steps.append(PlanStep(node, srcs, in_width, width))
     return Plan(tuple(steps), index[graph.output], input_width, index)
+
+
+def chain_network(hidden, out_units: int = 1, out_activation: str = "sigmoid") -> dict:
+    """The ``network`` section of a plain chain: input, the ``hidden`` dense layers given
+    as (id, units, activation), then a dense output node "out"."""
+    nodes, edges, prev = [{"id": "in", "type": "input"}], [], "in"
+    for node_id, units, activation in hidden:
+        nodes.append({"id": node_id, "type": "dense", "units": units, "activation": activation})
+        edges.append([prev, node_id])
+        prev = node_id
+    nodes.append({"id": "out", "type": "dense", "units": out_units, "activation": out_activation})
+    edges.append([prev, "out"])
+    return {"nodes": nodes, "edges": edges, "output": "out"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine.graph import chain_network
 from engine.race import METHODS, race
 from playground.project import build_session, parse_project
 
@@ -14,19 +15,11 @@ DERIVATIVE_FREE = ("nelder_mead", "hooke_jeeves")
 
 def session_for(hidden=(("h1", 3, "tanh"),), out_act="sigmoid", loss="bce", source="xor", samples=100,
                 optimizer=None, noise=0.0, reg=None, features=("x1", "x2")):
-    nodes = [{"id": "in", "type": "input"}]
-    edges, prev = [], "in"
-    for nid, units, act in hidden:
-        nodes.append({"id": nid, "type": "dense", "units": units, "activation": act})
-        edges.append([prev, nid])
-        prev = nid
-    nodes.append({"id": "out", "type": "dense", "units": 1, "activation": out_act})
-    edges.append([prev, "out"])
     doc = {
         "format": "nn-playground/1", "seed": 0, "dtype": "float64",
         "data": {"source": source, "samples": samples, "noise": noise, "train_fraction": 0.5,
                  "features": list(features)},
-        "network": {"nodes": nodes, "edges": edges, "output": "out"},
+        "network": chain_network(hidden, 1, out_act),
         "training": {"loss": loss, "optimizer": optimizer or {"name": "sgd", "lr": 0.1},
                      "batch_size": 10, "regularization": reg or {"kind": "none", "rate": 0.0}},
     }

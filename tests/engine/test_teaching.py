@@ -13,6 +13,7 @@ import pytest
 from scipy.special import expit
 
 from engine.activations import ACTIVATIONS
+from engine.graph import chain_network
 from engine.teaching import activation_profile, chain_rule, curvature, dead_units, loss_along_gradient
 from playground.project import build_session, parse_project
 
@@ -21,18 +22,10 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "assets" / "examples"
 
 def session_for(hidden=(("h1", 4, "tanh"),), out_act="sigmoid", loss="bce", source="circle", samples=200,
                 dtype="float64", optimizer=None, batch_size=10, reg=None, seed=0, out_units=1):
-    nodes = [{"id": "in", "type": "input"}]
-    edges, prev = [], "in"
-    for nid, units, act in hidden:
-        nodes.append({"id": nid, "type": "dense", "units": units, "activation": act})
-        edges.append([prev, nid])
-        prev = nid
-    nodes.append({"id": "out", "type": "dense", "units": out_units, "activation": out_act})
-    edges.append([prev, "out"])
     doc = {
         "format": "nn-playground/1", "seed": seed, "dtype": dtype,
         "data": {"source": source, "samples": samples, "noise": 0.0, "train_fraction": 0.5},
-        "network": {"nodes": nodes, "edges": edges, "output": "out"},
+        "network": chain_network(hidden, out_units, out_act),
         "training": {"loss": loss, "optimizer": optimizer or {"name": "sgd", "lr": 0.1},
                      "batch_size": batch_size, "regularization": reg or {"kind": "none", "rate": 0.0}},
     }
