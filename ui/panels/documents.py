@@ -87,13 +87,19 @@ class Documents:
         self.keeper.load(parse_project(blank_project()))
         return True
 
-    def open_project(self, path) -> bool:
+    def _read(self, path, title: str):
+        """The project at ``path`` once unsaved work is dealt with, else None (reported)."""
         if not self.window.confirm_discard():
-            return False
+            return None
         try:
-            project = load_project(path)
+            return load_project(path)
         except ConfigError as exc:
-            self._error("Cannot open the project", exc)
+            self._error(title, exc)
+            return None
+
+    def open_project(self, path) -> bool:
+        project = self._read(path, "Cannot open the project")
+        if project is None:
             return False
         self.keeper.load(project)
         self.settings.add_recent(str(Path(path).resolve()))
@@ -101,12 +107,8 @@ class Documents:
 
     def new_from_example(self, path) -> bool:
         """Start from an example, unsaved: Save then asks where, so the example stays as it is."""
-        if not self.window.confirm_discard():
-            return False
-        try:
-            project = load_project(path)
-        except ConfigError as exc:
-            self._error("Cannot open the example", exc)
+        project = self._read(path, "Cannot open the example")
+        if project is None:
             return False
         # Relative CSV paths still resolve in the examples folder until the first save.
         self.keeper.load(dataclasses.replace(project, path=None))
