@@ -302,8 +302,7 @@ class MainWindow(QMainWindow):
         if not self.prompter.restore_recovered(project.name or "Untitled"):
             self.autosave.discard()
             return False
-        self.keeper.load(project)
-        self.keeper.annotate({})        # restored work is unsaved work
+        self.keeper.load(project, dirty=True)
         return True
 
     def closeEvent(self, event) -> None:

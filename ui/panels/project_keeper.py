@@ -33,10 +33,11 @@ class ProjectKeeper(QObject):
         controller.session_changed.connect(self._on_session)
         controller.error.connect(self._on_error)
 
-    def load(self, project) -> None:
+    def load(self, project, dirty: bool = False) -> None:
+        """Show and train ``project``; ``dirty`` for work not yet saved (a recovered autosave)."""
         self.project = project
         self._send(project, keep_weights=False)
-        self._set_dirty(False)
+        self._set_dirty(dirty)
         self.changed.emit(project)
 
     def rebuild(self, sections: dict, keep_weights: bool) -> bool:
