@@ -8,10 +8,12 @@ rule, finite differences, curvature) runs in float64 whatever the session's dtyp
 in float32 a finite difference keeps only a few correct digits.
 
 * ``chain_rule``: dL/dw = dL/da_j * f'(z_j) * a_i for one weight on one training row,
-  each factor with its value, checked by a central difference.
+  each factor with its value, checked by central differences with an error bar and
+  a three-state verdict (agrees, disagrees, too small to check).
 * ``loss_along_gradient``: the training objective along the steepest-descent line.
-* ``curvature``: the largest (and smallest) Hessian eigenvalue and the learning rate
-  beyond which plain gradient descent diverges, 2 / lambda_max.
+* ``curvature``: the Hessian's spectrum (Lanczos), whether the point is a minimum,
+  a saddle or flat, and 2 / lambda_max; ``step_limit``: the learning-rate limit that
+  implies for the session's optimiser, where it has one.
 * ``dead_units``: ReLU units that output 0 on every training row.
 * ``activation_profile``: f and f' over the range where a node's neurons sit, plus
   the pre-activations themselves.
@@ -26,13 +28,12 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .gradcheck import objective_and_gradient
+from .hessian import Spectrum, finite_difference_step, hessian_vector, lanczos, product_noise
 from .network import Network
 from .session import TrainingSession
 
-FD_STEP = 1e-6             # central-difference step for one weight (float64)
-RELATIVE_ERROR_FLOOR = 1e-8  # slopes below this are compared absolutely (both ~0)
 PROFILE_POINTS = 200
-PROFILE_Z_LIMIT = 10.0
+PROFILE_DEFAULT_HALF_WIDTH = 5.0   # the z range shown when no pre-activation is finite
 PROFILE_MAX_SAMPLES = 2000
 
 
@@ -53,6 +54,58 @@ def _dense_step_index(network: Network, node_id: str) -> int:
 
 # -- 1. the chain rule for one weight -------------------------------------------------
 
+# The finite-difference check.  Central differences D(h), D(2h), D(4h) of the row's
+# loss in the weight; Richardson's extrapolation R(h) = (4 D(h) - D(2h)) / 3 cancels
+# their h^2 error term, and |R(h) - R(2h)| / 15 estimates what is left.  The check's
+# error bar adds the round-off of the loss values divided by the step.  A slope
+# within a few error bars of zero cannot be judged, whatever backprop says: the
+# verdict is then "cannot tell" rather than a false alarm.
+FD_RELATIVE_STEP = 1e-5     # h = 1e-5 max(1, |w|): small against kinks, large against round-off
+ROUNDOFF_SAFETY = 8.0       # float sums of n terms err by up to n eps; typical errors are far smaller
+RESOLVED = 10.0             # a slope must exceed this many error bars for a verdict
+AGREEMENT = 3.0             # backprop agrees when it is within this many error bars
+
+
+@dataclass(frozen=True)
+class FiniteDifferenceCheck:
+    """A central-difference estimate of one slope, with an honest error bar.
+
+    ``differences`` are the central differences at steps h, 2h, 4h; ``estimate`` is
+    Richardson's (4 D(h) - D(2h)) / 3; ``error_bar`` bounds its error (truncation left
+    after the extrapolation + float64 round-off of the loss, ``loss_noise``).
+    ``agrees`` with the backprop slope: True (within AGREEMENT error bars), False
+    (further apart: one of them is wrong), None (both within RESOLVED error bars of 0:
+    too small for a finite difference to check).
+    """
+
+    h: float
+    differences: tuple[float, float, float]
+    estimate: float
+    error_bar: float
+    loss_noise: float
+    agrees: bool | None
+
+
+def judge(backprop: float, differences, h: float, loss_noise: float) -> FiniteDifferenceCheck:
+    """The verdict on ``backprop`` from central differences at h, 2h and 4h of a loss
+    whose values are exact to within ``loss_noise`` (absolute)."""
+    d1, d2, d4 = (float(d) for d in differences)
+    estimate = (4.0 * d1 - d2) / 3.0
+    truncation = abs(estimate - (4.0 * d2 - d4) / 3.0) / 15.0
+    # Round-off: D(h) errs by up to noise / h, D(2h) by noise / 2h, so Richardson's
+    # combination by (4 / h + 1 / 2h) / 3 * noise = 1.5 noise / h.
+    error_bar = truncation + 1.5 * loss_noise / h + 4 * np.finfo(np.float64).eps * abs(estimate)
+    if not (math.isfinite(estimate) and math.isfinite(backprop) and math.isfinite(error_bar)):
+        verdict = None
+    elif abs(backprop - estimate) > AGREEMENT * error_bar:
+        verdict = False
+    elif max(abs(backprop), abs(estimate)) < RESOLVED * error_bar:
+        verdict = None
+    else:
+        verdict = True
+    return FiniteDifferenceCheck(h, (d1, d2, d4), estimate, error_bar, loss_noise, verdict)
+
+
 @dataclass(frozen=True)
 class ChainRule:
     """dL/dw for w = ``weight``[unit, source] on training row ``row``, factor by factor.
@@ -61,6 +114,9 @@ class ChainRule:
     the loss cancels the output's slope (``cancelled``: sigmoid + bce or softmax +
     cross-entropy at the output), where dL/dz = p - y directly.  ``slope`` is None for a
     softmax node (it has no element-wise slope: its outputs are coupled).
+    ``source_label`` names what feeds the weight: a feature ("x1") or a neuron
+    ("h1[3]").  ``formula`` and ``numbers`` are the product in symbols and with this
+    weight's values (numbers end with "= dL/dw"): the one rendering every view uses.
     """
 
     weight: str
@@ -77,17 +133,71 @@ class ChainRule:
     slope: float | None       # f'(z_j)
     dL_dz: float
     input_activation: float   # a_i
+    source_label: str
     backprop: float           # dL/dz_j * a_i
-    finite_difference: float
-    relative_error: float
+    check: FiniteDifferenceCheck
     cancelled: bool
     is_output: bool
-    formula: str              # the product in symbols
-    numbers: str              # the same product with this weight's values
+    formula: str
+    numbers: str
+
+    @property
+    def finite_difference(self) -> float:
+        return self.check.estimate
+
+    @property
+    def agrees(self) -> bool | None:
+        """True / False / None (too small to check): see ``FiniteDifferenceCheck``."""
+        return self.check.agrees
+
+    @property
+    def relative_error(self) -> float:
+        scale = max(abs(self.backprop), abs(self.check.estimate))
+        return abs(self.backprop - self.check.estimate) / scale if scale > 0 else 0.0
 
 
 def _fmt(x: float) -> str:
     return f"{x:.6g}"
+
+
+def source_label(plan, dense_index: int, source: int, feature_names=()) -> str:
+    """What sends column ``source`` into the dense step: "x1" for a feature, "h1[3]" for
+    a neuron (through a concat to the part it came from)."""
+    step = plan.steps[plan.steps[dense_index].inputs[0]]
+    k = source
+    while step.node.type == "concat":
+        for part in (plan.steps[i] for i in step.inputs):
+            if k < part.width:
+                step = part
+                break
+            k -= part.width
+    if step.node.type == "input":
+        return feature_names[k] if k < len(feature_names) else f"x[{k}]"
+    return f"{step.node.id}[{k}]"
+
+
+def _roundoff_scale(net: Network, pending: list, loss: float) -> float:
+    """A bound on the rounding error of one row's loss, in loss units.
+
+    Each pre-activation z_k = sum_i w_ki a_i + b_k is computed with an error of about
+    eps (sum_i |w_ki a_i| + |b_k|), which moves the loss by |dL/dz_k| times that; each
+    transfer function's output a errs by about eps |a|, moving the loss by |dL/da| |a|;
+    the loss formula itself adds and subtracts terms as large as the output's logits
+    (bce and cross-entropy from logits), so it errs by about eps (|L| + sum |z_out| + 1).
+    Needs a forward and backward pass of that row on ``net`` (``pending`` from backward).
+    """
+    total = abs(loss) + 1.0
+    z_out = net.output_pre_activation
+    if z_out is not None:
+        total += float(np.abs(z_out).sum())
+    for i, op in enumerate(net.ops):
+        if op.step.node.type == "dense":
+            nid = op.step.node.id
+            magnitude = np.abs(op.x[0]) @ np.abs(net.tensors[f"{nid}.weight"]).T + np.abs(net.tensors[f"{nid}.bias"])
+            total += float(np.abs(net.grad_tensors[f"{nid}.bias"]) @ magnitude)
+        if pending[i] is not None and i != net.plan.output_index and getattr(op, "a", None) is not None:
+            total += float(np.abs(pending[i]).ravel() @ np.abs(op.a).ravel())
+    return ROUNDOFF_SAFETY * np.finfo(np.float64).eps * total
 
 
 def chain_rule(session: TrainingSession, weight: str, unit: int, source: int, row: int) -> ChainRule:
@@ -122,6 +232,7 @@ def chain_rule(session: TrainingSession, weight: str, unit: int, source: int, ro
     a_i = float(op.x[0, source])
     dL_dz = float(net.grad_tensors[f"{node_id}.bias"][unit])   # one row: bias gradient = dL/dz exactly
     backprop = float(net.grad_tensors[weight][unit, source])
+    noise = _roundoff_scale(net, pending, float(loss))
     is_output = index == out_index
     cancelled = is_output and head.wrt_logits
     act = ACTIVATIONS[op.step.node.activation]
@@ -129,33 +240,35 @@ def chain_rule(session: TrainingSession, weight: str, unit: int, source: int, ro
     slope = None if act.slope is None else float(act.slope(op.z[:, unit:unit + 1], op.a[:, unit:unit + 1], alpha)[0, 0])
     dL_da = None if cancelled else float(pending[index][0, unit])
 
-    # Central difference of the row's loss in that one weight, on the float64 copy.
+    # Central differences of the row's loss in that one weight, on the float64 copy.
     lo = net.offsets[weight][0] + unit * in_width + source
-    original = net.params[lo]
+    original = float(net.params[lo])
+    h = FD_RELATIVE_STEP * max(1.0, abs(original))
 
-    def row_loss() -> float:
-        o = net.forward(X, training=False)
-        return head.value(net.output_pre_activation, o, y)
+    def central(step: float) -> float:
+        values = []
+        for w in (original + step, original - step):
+            net.params[lo] = w
+            o = net.forward(X, training=False)
+            values.append(head.value(net.output_pre_activation, o, y))
+        net.params[lo] = original
+        return (values[0] - values[1]) / (2 * step)
 
-    net.params[lo] = original + FD_STEP
-    upper = row_loss()
-    net.params[lo] = original - FD_STEP
-    lower = row_loss()
-    net.params[lo] = original
-    fd = (upper - lower) / (2 * FD_STEP)
-    rel = abs(backprop - fd) / max(abs(backprop), abs(fd), RELATIVE_ERROR_FLOOR)
+    with np.errstate(over="ignore", invalid="ignore"):
+        check = judge(backprop, [central(k * h) for k in (1, 2, 4)], h, noise)
 
     if cancelled:
         formula = "dL/dw = dL/dz_j × a_i, with dL/dz_j = p - y (the loss cancels f'(z_j))"
-        numbers = f"{_fmt(backprop)} = {_fmt(dL_dz)} × {_fmt(a_i)}"
+        numbers = f"{_fmt(dL_dz)} × {_fmt(a_i)} = {_fmt(backprop)}"
     elif slope is None:
         formula = "dL/dw = dL/dz_j × a_i, with dL/dz_j = Σ_k dL/da_k × ∂a_k/∂z_j (softmax couples its outputs)"
-        numbers = f"{_fmt(backprop)} = {_fmt(dL_dz)} × {_fmt(a_i)}"
+        numbers = f"{_fmt(dL_dz)} × {_fmt(a_i)} = {_fmt(backprop)}"
     else:
         formula = "dL/dw = dL/da_j × f'(z_j) × a_i"
-        numbers = f"{_fmt(backprop)} = {_fmt(dL_da)} × {_fmt(slope)} × {_fmt(a_i)}"
+        numbers = f"{_fmt(dL_da)} × {_fmt(slope)} × {_fmt(a_i)} = {_fmt(backprop)}"
+    label = source_label(net.plan, index, source, getattr(session.dataset, "feature_names", ()))
     return ChainRule(weight, unit, source, row, node_id, act.name, float(net0.tensors[weight][unit, source]),
-                     float(loss), z, a_j, dL_da, slope, dL_dz, a_i, backprop, float(fd), float(rel),
+                     float(loss), z, a_j, dL_da, slope, dL_dz, a_i, label, backprop, check,
                      cancelled, is_output, formula, numbers)
 
 
@@ -164,6 +277,7 @@ def chain_rule(session: TrainingSession, weight: str, unit: int, source: int, ro
 class LossSlice(NamedTuple):
     steps: np.ndarray
     losses: np.ndarray
+    gradient_norm: float      # ||g||: a plain gradient step at rate lr moves s = lr * ||g|| along the slice
 
 
 def loss_along_gradient(session: TrainingSession, steps) -> LossSlice:
@@ -171,14 +285,15 @@ def loss_along_gradient(session: TrainingSession, steps) -> LossSlice:
     at w - s * g / ||g|| for each step length s, g being the full-batch gradient at w.
 
     Its slope at s = 0 is -||g||: the update w - lr * g moves by lr * ||g||, so a steep
-    slope (big error) means a big step.  With g = 0 the slice is flat.
+    slope (big error) means a big step.  With g = 0 the slice is flat.  ``steps`` may
+    also be a function of ||g|| returning the step lengths (to span a gradient step).
     """
-    steps = np.asarray(steps, dtype=np.float64).reshape(-1)
     net = copy_network(session.network)
     X = np.asarray(session.X_train, dtype=np.float64)
     y = session.y_train if session.head.targets_are_indices else np.asarray(session.y_train, dtype=np.float64)
     _, g = objective_and_gradient(net, session.head, X, y, session.regularization)
     norm = float(np.linalg.norm(g))
+    steps = np.asarray(steps(norm) if callable(steps) else steps, dtype=np.float64).reshape(-1)
     direction = g / norm if norm > 0 and math.isfinite(norm) else np.zeros_like(g)
     w0 = net.params.copy()
     losses = np.empty(len(steps))
@@ -188,21 +303,34 @@ def loss_along_gradient(session: TrainingSession, steps) -> LossSlice:
             out = net.forward(X, training=False)
             losses[k] = session.head.value(net.output_pre_activation, out, y) + \
                 session.regularization.penalty(net.weights_view)
-    return LossSlice(steps, losses)
+    return LossSlice(steps, losses, norm)
 
 
 # -- 3. curvature ---------------------------------------------------------------------
 
+FULL_SPECTRUM_WEIGHTS = 400   # up to this many weights, Lanczos runs to the whole spectrum
+PARTIAL_PRODUCTS = 60         # beyond it, this many Hessian-vector products
+
+
 @dataclass(frozen=True)
 class Curvature:
-    """Extreme eigenvalues of the Hessian of the training objective at the current weights.
+    """The Hessian of the training objective at the current weights, as far as it was measured.
 
-    ``stable_lr`` = 2 / max_eigenvalue is the largest learning rate for which plain
-    (full-batch) gradient descent still converges near a minimum; None when the top
-    eigenvalue is not positive.  ``condition_number`` = max / min eigenvalue when the
-    smallest is positive (a minimum), else None: the larger it is, the more plain
-    gradient descent zig-zags.  ``ritz_values`` are all eigenvalue estimates found
-    (ascending); ``hessian_vector_products`` counts the Hv products used (2 gradients each).
+    ``max_eigenvalue`` / ``min_eigenvalue``: the extreme Ritz values (``ritz_values``,
+    ascending, each within ``residuals[i]`` of a true eigenvalue).  ``complete``: the
+    Krylov space was exhausted, so these are the true extremes; otherwise the true
+    lambda_max may be larger and lambda_min smaller.  ``noise``: eigenvalues within
+    +-noise of 0 cannot be told from 0 by differences of gradients.
+
+    ``kind`` says what the point is, as far as the products can tell:
+    "saddle" (some eigenvalue clearly negative: proven, since a Ritz value is never
+    below lambda_min), "minimum" (complete and every eigenvalue clearly positive),
+    "flat" (complete, none negative, some within the noise of 0: a valley floor),
+    "unknown" (incomplete and no negative curvature found yet), "invalid" (non-finite).
+    ``stable_lr`` = 2 / lambda_max when lambda_max is clearly positive.
+    ``condition_number`` = lambda_max / lambda_min only for a "minimum".
+    ``max_settled``: lambda_max's residual is small (the estimate has converged).
+    ``negative``: Ritz values clearly below 0 (all negative eigenvalues when complete).
     """
 
     max_eigenvalue: float
@@ -210,18 +338,23 @@ class Curvature:
     stable_lr: float | None
     condition_number: float | None
     ritz_values: tuple[float, ...]
+    residuals: tuple[float, ...]
     hessian_vector_products: int
+    weights: int
+    complete: bool
+    noise: float
+    kind: str
+    max_settled: bool
+    negative: int
 
 
-def curvature(session: TrainingSession, iterations: int = 20, seed: int = 0) -> Curvature:
-    """Largest and smallest Hessian eigenvalues by a Krylov (Lanczos) power iteration.
-
-    Lanczos is power iteration that keeps every vector it has seen: from the same
-    ``iterations`` Hessian-vector products it gets both ends of the spectrum, far more
-    accurately than plain power iteration (exactly once ``iterations`` reaches the
-    number of weights).  Each product is a central difference of full-batch gradients,
-    Hv ~ (g(w + eps v) - g(w - eps v)) / (2 eps) with ||v|| = 1, in float64.
-    The start vector comes from ``seed``, never from the session's generators.
+def curvature(session: TrainingSession, iterations: int | None = None, seed: int = 0) -> Curvature:
+    """The Hessian's spectrum by Lanczos from ``iterations`` Hessian-vector products
+    (default: every weight up to FULL_SPECTRUM_WEIGHTS, which gives the whole spectrum,
+    else PARTIAL_PRODUCTS).  Each product is a central difference of two full-batch
+    gradients in float64 (engine.hessian); two more gradients measure the products'
+    error, the noise floor below which an eigenvalue is not told from 0.  The start vector comes from ``seed``,
+    never from the session's generators.
     """
     net = copy_network(session.network)
     head, reg = session.head, session.regularization
@@ -229,50 +362,91 @@ def curvature(session: TrainingSession, iterations: int = 20, seed: int = 0) -> 
     y = session.y_train if head.targets_are_indices else np.asarray(session.y_train, dtype=np.float64)
     w0 = net.params.copy()
     n = w0.size
-    eps = 1e-4 * max(1.0, float(np.linalg.norm(w0)) / math.sqrt(n))
+    eps = finite_difference_step(w0)
 
-    def hv(v: np.ndarray) -> np.ndarray:
-        np.add(w0, eps * v, out=net.params)
-        _, g_plus = objective_and_gradient(net, head, X, y, reg)
-        np.subtract(w0, eps * v, out=net.params)
-        _, g_minus = objective_and_gradient(net, head, X, y, reg)
-        return (g_plus - g_minus) / (2 * eps)
+    def gradient(w: np.ndarray) -> np.ndarray:
+        net.params[...] = w
+        return objective_and_gradient(net, head, X, y, reg)[1]
 
-    k_max = max(1, min(int(iterations), n))
-    rng = np.random.default_rng(seed)
-    q = rng.standard_normal(n)
-    q /= np.linalg.norm(q)
-    basis = [q]
-    alphas: list[float] = []
-    betas: list[float] = []
-    products = 0
+    if iterations is None:
+        iterations = n if n <= FULL_SPECTRUM_WEIGHTS else PARTIAL_PRODUCTS
     with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(k_max):
-            w = hv(basis[-1])
-            products += 1
-            alpha = float(basis[-1] @ w)
-            alphas.append(alpha)
-            # Full re-orthogonalisation (twice) keeps the Krylov basis honest in floating point.
-            Q = np.array(basis)
-            for _ in range(2):
-                w = w - Q.T @ (Q @ w)
-            beta = float(np.linalg.norm(w))
-            if k == k_max - 1 or not math.isfinite(beta) or beta <= 1e-10 * max(1.0, abs(alpha)):
-                break
-            betas.append(beta)
-            basis.append(w / beta)
-    T = np.diag(alphas)
-    if len(alphas) > 1:
-        off = np.array(betas[:len(alphas) - 1])
-        T += np.diag(off, 1) + np.diag(off, -1)
-    if not np.all(np.isfinite(T)):
+        noise = product_noise(gradient, w0, eps, seed + 1)
+        spectrum = lanczos(lambda v: hessian_vector(gradient, w0, v, eps), n, iterations, seed, noise)
+    return describe_spectrum(spectrum)
+
+
+def describe_spectrum(spectrum: Spectrum) -> Curvature:
+    """What a Lanczos spectrum says about the point (see ``Curvature``)."""
+    ritz, products, n = spectrum.ritz_values, spectrum.products, spectrum.size
+    if ritz.size == 0 or not np.all(np.isfinite(ritz)):
         nan = float("nan")
-        return Curvature(nan, nan, None, None, (), products)
-    ritz = np.linalg.eigvalsh(T)
-    lam_max, lam_min = float(ritz[-1]), float(ritz[0])
-    stable = 2.0 / lam_max if lam_max > 0 else None
-    cond = lam_max / lam_min if lam_min > 0 else None
-    return Curvature(lam_max, lam_min, stable, cond, tuple(float(r) for r in ritz), products)
+        return Curvature(nan, nan, None, None, (), (), products, n, False, nan, "invalid", False, 0)
+    lam_max, lam_min, noise = float(ritz[-1]), float(ritz[0]), spectrum.noise
+    negative = int(np.sum(ritz < -noise))
+    if negative:
+        kind = "saddle"
+    elif not spectrum.complete:
+        kind = "unknown"
+    elif lam_min > noise:
+        kind = "minimum"
+    else:
+        kind = "flat"
+    stable = 2.0 / lam_max if lam_max > noise else None
+    cond = lam_max / lam_min if kind == "minimum" else None
+    return Curvature(lam_max, lam_min, stable, cond, tuple(float(r) for r in ritz),
+                     tuple(float(r) for r in spectrum.residuals), products, n, spectrum.complete, noise, kind,
+                     spectrum.settled(len(ritz) - 1), negative)
+
+
+# -- 3b. which learning rates are stable, for the session's optimiser ----------------
+
+@dataclass(frozen=True)
+class StepLimit:
+    """The learning-rate limit that curvature implies for one optimiser, if any.
+
+    ``rule``: "gd" (plain gradient descent: 2 / lambda_max), "momentum" (heavy ball:
+    2 (1 + beta) / ((1 - dampening) lambda_max)), "nesterov" (2 (1 + beta) /
+    ((1 + 2 beta) lambda_max)), or, with ``limit`` None, "adaptive" (Adagrad, RMSprop,
+    Adam, AdamW: each weight's step is divided by a running size of its gradients),
+    "sign" (Rprop, sign-SGD: steps use only the gradient's sign) or "no curvature"
+    (lambda_max not clearly positive).  The limits are those of the quadratic
+    model near a minimum, for full-batch gradients: ``minibatch`` (steps use a
+    sample of the rows) and a saddle (``curvature.kind``) change what happens.
+    ``ratio`` = lr / limit.  Weight decay in the optimiser adds to the curvature.
+    """
+
+    rule: str
+    limit: float | None
+    lr: float
+    ratio: float | None
+    minibatch: bool
+    curvature: Curvature
+
+
+ADAPTIVE = ("adagrad", "rmsprop", "adam", "adamw")
+SIGN = ("rprop", "sign_sgd")
+
+
+def step_limit(optimizer_spec: dict, lr: float, curv: Curvature, batch_size: int, train_rows: int) -> StepLimit:
+    name = optimizer_spec.get("name", "sgd")
+    minibatch = int(batch_size) < int(train_rows)
+    if name in ADAPTIVE or name in SIGN:
+        return StepLimit("adaptive" if name in ADAPTIVE else "sign", None, lr, None, minibatch, curv)
+    lam = curv.max_eigenvalue + float(optimizer_spec.get("weight_decay", 0.0) or 0.0)
+    if curv.stable_lr is None or not lam > 0:
+        return StepLimit("no curvature", None, lr, None, minibatch, curv)
+    beta = float(optimizer_spec.get("momentum", 0.0) or 0.0)
+    if beta == 0.0:
+        rule, limit = "gd", 2.0 / lam
+    elif optimizer_spec.get("nesterov"):
+        rule, limit = "nesterov", 2.0 * (1 + beta) / ((1 + 2 * beta) * lam)
+    else:
+        damp = float(optimizer_spec.get("dampening", 0.0) or 0.0)
+        if damp >= 1.0:             # the gradient never enters the buffer: no step at all
+            return StepLimit("momentum", None, lr, None, minibatch, curv)
+        rule, limit = "momentum", 2.0 * (1 + beta) / ((1 - damp) * lam)
+    return StepLimit(rule, limit, lr, lr / limit, minibatch, curv)
 
 
 # -- 4. dead ReLU units ---------------------------------------------------------------
@@ -312,13 +486,15 @@ class ActivationProfile(NamedTuple):
     f: np.ndarray
     slope: np.ndarray | None     # f'(z) on the grid; None for softmax
     z_values: np.ndarray         # the node's pre-activations on the training rows (sampled)
+    slope_at_z: np.ndarray | None  # f'(z) at each of z_values, exactly (not read off the grid)
 
 
 def activation_profile(session: TrainingSession, node_id: str) -> ActivationProfile:
-    """The node's transfer function and its derivative over the range of its
-    pre-activations on the training rows ([min - 1, max + 1] within [-10, 10],
-    200 points), and those pre-activations (all of them flattened, or 2000 picked at
-    evenly spaced positions), so a plot can show where the neurons sit on f'.
+    """The node's transfer function and its derivative over the whole range of its
+    pre-activations on the training rows ([min - 1, max + 1], 200 points: no clipping,
+    a saturated neuron at z = 12.5 must be seen at 12.5), and those pre-activations
+    (all of them flattened, or 2000 picked at evenly spaced positions) with the slope
+    at each, so a plot can show where the neurons sit on f'.
 
     For softmax, f is one output with the other logits at 0, e^z / (e^z + k - 1), and
     the slope is None (softmax couples its outputs).
@@ -332,24 +508,21 @@ def activation_profile(session: TrainingSession, node_id: str) -> ActivationProf
     z = np.asarray(net.ops[index].z, dtype=np.float64).reshape(-1)
     finite = z[np.isfinite(z)]
     if finite.size:
-        lo = max(float(finite.min()) - 1.0, -PROFILE_Z_LIMIT)
-        hi = min(float(finite.max()) + 1.0, PROFILE_Z_LIMIT)
+        lo, hi = float(finite.min()) - 1.0, float(finite.max()) + 1.0
     else:
-        lo, hi = -PROFILE_Z_LIMIT / 2, PROFILE_Z_LIMIT / 2
-    if hi - lo < 2.0:
-        # Every z beyond the +-10 window (or a tiny spread): show 2 units near the edge.
-        centre = min(max((lo + hi) / 2, -PROFILE_Z_LIMIT + 1), PROFILE_Z_LIMIT - 1)
-        lo, hi = centre - 1.0, centre + 1.0
+        lo, hi = -PROFILE_DEFAULT_HALF_WIDTH, PROFILE_DEFAULT_HALF_WIDTH
     grid = np.linspace(lo, hi, PROFILE_POINTS)
     act = ACTIVATIONS[step.node.activation]
     alpha = step.node.act_alpha
-    if act.name == "softmax":
-        others = step.width - 1
-        f = np.exp(grid) / (np.exp(grid) + others)
-        slope = None
-    else:
-        f = np.asarray(act.forward(grid, alpha), dtype=np.float64)
-        slope = np.asarray(act.slope(grid, f, alpha), dtype=np.float64)
     if z.size > PROFILE_MAX_SAMPLES:
         z = z[np.unique(np.linspace(0, z.size - 1, PROFILE_MAX_SAMPLES).round().astype(np.int64))]
-    return ActivationProfile(grid, f, slope, z.copy())
+    with np.errstate(over="ignore", invalid="ignore"):
+        if act.name == "softmax":
+            others = step.width - 1
+            f = 1.0 / (1.0 + others * np.exp(-grid))
+            slope = slope_at_z = None
+        else:
+            f = np.asarray(act.forward(grid, alpha), dtype=np.float64)
+            slope = np.asarray(act.slope(grid, f, alpha), dtype=np.float64)
+            slope_at_z = np.asarray(act.slope(z, act.forward(z, alpha), alpha), dtype=np.float64)
+    return ActivationProfile(grid, f, slope, z.copy(), slope_at_z)

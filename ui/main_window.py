@@ -219,9 +219,8 @@ class MainWindow(QMainWindow):
             self.controller.explain(request)
 
     def _show_curvature(self, explanation) -> None:
-        k = explanation.curvature
-        if k is not None:
-            self.training_panel.show_curvature(k.max_eigenvalue, k.stable_lr, explanation.lr)
+        if explanation.limit is not None:
+            self.training_panel.show_curvature(explanation.limit)
 
     def _show_weight(self, node_id: str, unit: int, source: int) -> None:
         """A click on an edge: the chain rule for that weight."""

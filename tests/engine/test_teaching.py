@@ -146,7 +146,7 @@ def test_loss_along_gradient():
     before = state(s)
     objective = s.objective()
     h = 1e-5
-    steps, losses = loss_along_gradient(s, np.array([-h, 0.0, h, 1e-3, 1e-2]))
+    steps, losses, norm = loss_along_gradient(s, np.array([-h, 0.0, h, 1e-3, 1e-2]))
     assert_unchanged(s, before)
     assert losses[1] == pytest.approx(objective, rel=1e-13)
     assert losses[3] < losses[1] and losses[4] < losses[1]
@@ -155,7 +155,11 @@ def test_loss_along_gradient():
     _, g = objective_and_gradient(s.network, s.head, s.X_train, s.y_train, s.regularization)
     slope = (losses[2] - losses[0]) / (2 * h)
     assert slope == pytest.approx(-np.linalg.norm(g), rel=1e-5)
+    assert norm == pytest.approx(np.linalg.norm(g), rel=1e-12)
     assert np.array_equal(steps, [-h, 0.0, h, 1e-3, 1e-2])
+    # steps as a function of ||g||: e.g. to span a gradient step lr * ||g||
+    spanned = loss_along_gradient(s, lambda n: np.array([0.0, 0.1 * n]))
+    assert spanned.steps[1] == pytest.approx(0.1 * np.linalg.norm(g), rel=1e-12)
 
 
 # -- curvature ----------------------------------------------------------------------------
@@ -224,31 +228,32 @@ def test_dead_units():
 def test_activation_profile(act):
     s = session_for(hidden=(("h1", 4, act),))
     before = state(s)
-    z_grid, f, slope, z_values = activation_profile(s, "h1")
+    z_grid, f, slope, z_values, slope_at_z = activation_profile(s, "h1")
     assert_unchanged(s, before)
     a = ACTIVATIONS[act]
     alpha = s.network.plan.steps[s.network.plan.index["h1"]].node.act_alpha
-    assert len(z_grid) == 200 and z_grid[0] >= -10 and z_grid[-1] <= 10
+    assert len(z_grid) == 200
     np.testing.assert_allclose(f, a.forward(z_grid, alpha))
     np.testing.assert_allclose(slope, a.slope(z_grid, f, alpha))
     assert len(z_values) == len(s.X_train) * 4
     z = s.X_train @ s.network.tensors["h1.weight"].T + s.network.tensors["h1.bias"]
     np.testing.assert_allclose(np.sort(z_values), np.sort(z.ravel()))
     assert z_grid[0] <= z_values.min() and z_values.max() <= z_grid[-1]
+    np.testing.assert_allclose(slope_at_z, a.slope(z_values, a.forward(z_values, alpha), alpha))
 
 
 def test_activation_profile_samples_and_softmax():
     s = session_for(hidden=(("h1", 8, "sigmoid"),), out_act="softmax", loss="cross_entropy",
                     samples=1000, out_units=2)
-    _, _, _, z_values = activation_profile(s, "h1")
+    z_values = activation_profile(s, "h1").z_values
     assert len(z_values) == 2000                      # 500 rows x 8 units, sampled
     assert np.array_equal(z_values, activation_profile(s, "h1").z_values)   # deterministic
-    grid, f, slope, z_out = activation_profile(s, "out")
+    grid, f, slope, z_out, _ = activation_profile(s, "out")
     assert slope is None and len(z_out) == 1000
     assert np.all((f > 0) & (f < 1))
     # a saturated sigmoid layer sits where the slope is ~0
     s.network.tensors["h1.weight"][...] *= 100
-    _, _, _, z_sat = activation_profile(s, "h1")
+    z_sat = activation_profile(s, "h1").z_values
     a = ACTIVATIONS["sigmoid"]
     assert np.median(a.slope(z_sat, a.forward(z_sat, 0.0), 0.0)) < 0.01
     with pytest.raises(ValueError):

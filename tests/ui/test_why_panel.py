@@ -39,8 +39,9 @@ def test_chain_rule_for_a_hidden_weight_with_numbers(qtbot, wired):
     chain = got.args[0].chain
     assert not chain.cancelled and chain.activation == "tanh"
     text = panel.formula.text()
-    assert "f'(z<sub>j</sub>)" in text and f"{chain.backprop:.4g}" in text and f"{chain.slope:.4g}" in text
-    assert "agrees" in panel.check.text()
+    assert "f'(z<sub>j</sub>)" in text and chain.numbers in text and f"{chain.slope:.4g}" in text
+    assert "from h1[3] into h2[1]" in text                     # a hidden neuron, not "input 3"
+    assert chain.agrees is True and "agrees" in panel.check.text()
     assert len(panel.slope_curve.getData()[0]) > 0 and len(panel.slice_curve.getData()[0]) > 0
 
 

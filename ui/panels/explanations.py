@@ -109,9 +109,10 @@ REGULARIZATION_TIPS = {
     "l2": "Adds rate·w to each weight's gradient: big weights shrink in proportion (weight decay).",
 }
 
-LEARNING_RATE_TIP = ("How far each update moves against the gradient. Too small crawls; too large overshoots, "
-                     "oscillates or diverges to NaN. For plain gradient descent the stable limit is about "
-                     "2 / (largest curvature of the loss).")
+LEARNING_RATE_TIP = ("How far each update moves against the gradient. Too small crawls; too large overshoots "
+                     "and oscillates, and far too large runs off to NaN. For plain full-batch gradient descent "
+                     "near a minimum the stable limit is 2 / (largest curvature of the loss); momentum moves it, "
+                     "adaptive and sign methods have none.")
 REGULARIZATION_RATE_TIP = "Strength r of the penalty: r·Σ|w| (L1) or r/2·Σw² (L2) added to the loss being minimised."
 PRECISION_TIP = ("float64 computes with about 16 significant digits, float32 with about 7: float32 is faster on "
                  "big networks, float64 makes finite-difference gradient checks exact enough.")

@@ -23,6 +23,7 @@ from ui.panels.explanations import (INIT_PARAMS, INIT_TIPS, LEARNING_RATE_TIP, O
                                     REGULARIZATION_RATE_TIP, REGULARIZATION_TIPS, SCHEDULE_TIPS, activation_tip,
                                     loss_tip)
 from ui.panels.hyper_form import HyperForm
+from ui.panels.teaching_text import limit_html, limit_short
 from ui.panels.widgets import combo, select
 
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
@@ -66,7 +67,8 @@ class TrainingPanel(QWidget):
         self.stable_lr = QPushButton("Stable limit?")
         self.stable_lr.setAccessibleName("Measure the stable learning rate")
         self.stable_lr.setToolTip("Measure how curved the loss is here (the Hessian's largest eigenvalue "
-                                  "lambda): plain gradient descent is stable only below lr = 2 / lambda.")
+                                  "lambda): near a minimum, plain full-batch gradient descent is stable only below lr = 2 / lambda; "
+                                  "momentum moves the limit, adaptive and sign methods have none.")
         self.stable_lr.clicked.connect(self.curvature_requested)
         self.curvature = QLabel("")
         self.curvature.setWordWrap(True)
@@ -87,13 +89,10 @@ class TrainingPanel(QWidget):
             form.addRow(label, widget) if label else form.addRow(widget)
         self._connect()
 
-    def show_curvature(self, max_eigenvalue: float, stable_lr: float | None, lr: float) -> None:
-        if stable_lr is None:
-            self.curvature.setText(f"λ = {max_eigenvalue:.3g}: not curved upwards here, no limit")
-            return
-        ratio = lr / stable_lr
-        verdict = "overshoots" if ratio > 1 else "stable"
-        self.curvature.setText(f"2/λ = {stable_lr:.3g}; yours is {ratio:.2g}× that ({verdict} for plain GD)")
+    def show_curvature(self, limit) -> None:
+        """``limit``: an engine.teaching.StepLimit for the session's optimiser."""
+        self.curvature.setText(limit_short(limit))
+        self.curvature.setToolTip(limit_html(limit))
 
     def _connect(self) -> None:
         self.hidden_activation.currentIndexChanged.connect(

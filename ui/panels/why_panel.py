@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QGroupBox, Q
                                QSpinBox, QVBoxLayout, QWidget)
 
 from playground.explain import Explanation, ExplainRequest
+from ui.panels.teaching_text import chain_rule_html, check_text, curvature_html, limit_html
 from ui.plots.base import theme_plot
 from ui.theme import NEGATIVE, POSITIVE
 
@@ -32,10 +33,6 @@ def _spin(name: str, tip: str) -> QSpinBox:
     box.setToolTip(tip)
     box.setRange(0, 0)
     return box
-
-
-def _number(x: float | None) -> str:
-    return "-" if x is None else f"{x:.4g}"
 
 
 class WhyPanel(QWidget):
@@ -107,9 +104,24 @@ class WhyPanel(QWidget):
                                      "lowers it first; its steepness at 0 is the gradient's size.")
         self.slice_curve = self.slice_plot.plot(pen=pg.mkPen(POSITIVE, width=2))
         self.slice_plot.setLabel("bottom", "step s along -g/|g|")
+        # Where a plain gradient step at the session's learning rate lands: s = lr * |g|.
+        self.step_mark = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(NEGATIVE, width=1.5, style=Qt.DashLine),
+                                         label="lr·|g|", labelOpts={"position": 0.9, "color": NEGATIVE})
+        self.step_mark.setVisible(False)
+        self.slice_plot.addItem(self.step_mark)
+
+        self.spectrum_plot = self._plot("Hessian eigenvalues",
+                                        "Every eigenvalue of the Hessian found by the curvature measurement, "
+                                        "smallest to largest: blue curve upwards, orange downwards (a saddle). "
+                                        "Press Measure curvature to fill it.")
+        self.spectrum_plot.setLabel("bottom", "rank")
+        self.spectrum_plot.addItem(pg.InfiniteLine(angle=0, pos=0.0, pen=pg.mkPen("#888888", width=1)))
+        self.spectrum_dots = pg.ScatterPlotItem(size=6, pen=None)
+        self.spectrum_plot.addItem(self.spectrum_dots)
 
         self.curvature = QLabel("Curvature not measured yet.")
         self.curvature.setWordWrap(True)
+        self.curvature.setTextFormat(Qt.RichText)
         self.curvature.setAccessibleName("Curvature and stable learning rate")
         self.dead = QLabel()
         self.dead.setWordWrap(True)
@@ -121,13 +133,14 @@ class WhyPanel(QWidget):
         plots = QHBoxLayout()
         plots.addWidget(self.profile_plot)
         plots.addWidget(self.slice_plot)
+        plots.addWidget(self.spectrum_plot)
         layout = QVBoxLayout(self)
         layout.addWidget(rule)
         layout.addLayout(plots, 1)
         layout.addLayout(facts)
 
     def set_theme(self, theme: str) -> None:
-        for plot in (self.profile_plot, self.slice_plot):
+        for plot in (self.profile_plot, self.slice_plot, self.spectrum_plot):
             theme_plot(plot, theme)
 
     @staticmethod
@@ -197,51 +210,35 @@ class WhyPanel(QWidget):
     # -- drawing -------------------------------------------------------------------------
     def show_explanation(self, e: Explanation) -> None:
         c = e.chain
-        j, i = f"{c.node}[{c.unit}]", f"input {c.source}"
-        if c.cancelled:
-            text = (f"<b>dL/dw = dL/dz<sub>j</sub> × a<sub>i</sub></b> = {_number(c.dL_dz)} × "
-                    f"{_number(c.input_activation)} = <b>{_number(c.backprop)}</b><br>"
-                    f"{j} is the output and the loss is cross-entropy on its {c.activation}: "
-                    f"dL/dz = p − y = {_number(c.dL_dz)}. The factor f'(z) cancelled out, so a saturated "
-                    f"output still learns.")
-        else:
-            text = (f"<b>dL/dw = dL/da<sub>j</sub> × f'(z<sub>j</sub>) × a<sub>i</sub></b> = "
-                    f"{_number(c.dL_da)} × {_number(c.slope)} × {_number(c.input_activation)} = "
-                    f"<b>{_number(c.backprop)}</b><br>"
-                    f"dL/da: how the loss changes with {j}'s output; f'(z = {_number(c.z)}): the slope of "
-                    f"{c.activation} there; a<sub>i</sub>: the value {i} sends along this weight.")
         self.formula.setText(f"Step {e.step}, row {c.row}, weight {c.weight}[{c.unit}, {c.source}] "
-                             f"= {_number(c.value)}<br>{text}")
-        verdict = "agrees" if c.relative_error < 1e-5 else "DISAGREES"
-        self.check.setText(f"Central difference (L(w+h) − L(w−h)) / 2h = {_number(c.finite_difference)}: "
-                           f"{verdict} with backprop (relative error {c.relative_error:.1e}).")
+                             f"= {c.value:.4g} (from {c.source_label} into {c.node}[{c.unit}])<br>"
+                             f"{chain_rule_html(c)}")
+        self.check.setText(check_text(c))
         p = e.profile
         self.f_curve.setData(p.z_grid, p.f)
         if p.slope is not None:
             self.slope_curve.setData(p.z_grid, p.slope)
-            self.z_dots.setData(p.z_values, np.interp(p.z_values, p.z_grid, p.slope))
+            self.z_dots.setData(p.z_values, p.slope_at_z)
         else:
             self.slope_curve.setData([], [])
             self.z_dots.setData(p.z_values, np.zeros_like(p.z_values))
         self.profile_plot.setTitle(f"{c.node}: {c.activation} (grey) and its derivative (blue)")
         self.slice_curve.setData(e.loss_slice.steps, e.loss_slice.losses)
-        if e.curvature is not None:
-            self.curvature.setText(self._curvature_text(e))
+        self.step_mark.setValue(e.gradient_step)
+        self.step_mark.setVisible(bool(np.isfinite(e.gradient_step)))
+        self.slice_plot.setToolTip("The training loss at w - s * g/|g|: moving against the gradient (s > 0) lowers "
+                                   "it first; its steepness at 0 is the gradient's size |g|. The dashed line is "
+                                   f"where a plain gradient step at lr = {e.lr:.4g} lands: s = lr·|g| = "
+                                   f"{e.gradient_step:.4g}"
+                                   + (" (your optimiser's own step differs)." if e.optimizer != "sgd" else "."))
+        if e.limit is not None:
+            self.curvature.setText(f"{curvature_html(e.limit.curvature)}<br>{limit_html(e.limit)}")
+            self._show_spectrum(e.limit.curvature)
         self.dead.setText(", ".join(f"{node}: {d.count} of {self._widths.get(node, (0,))[0]}"
                                     for node, d in e.dead.items()) or "no ReLU layers")
 
-    @staticmethod
-    def _curvature_text(e: Explanation) -> str:
-        k = e.curvature
-        text = f"largest Hessian eigenvalue λ = {_number(k.max_eigenvalue)}"
-        if k.condition_number is not None:
-            text += f", condition number {_number(k.condition_number)}"
-        if k.stable_lr is None:
-            return text + " (not curved upwards here: no stable limit)."
-        ratio = e.lr / k.stable_lr
-        if ratio > 1:
-            advice = f"the learning rate {_number(e.lr)} is {ratio:.1f}× above it: plain gradient descent overshoots."
-        else:
-            advice = f"the learning rate {_number(e.lr)} is {ratio:.2f}× the limit: stable, "
-            advice += "but slow if far below." if ratio < 0.05 else "and not too timid."
-        return f"{text}. Gradient descent is stable below 2/λ = {_number(k.stable_lr)}; {advice}"
+    def _show_spectrum(self, k) -> None:
+        values = np.asarray(k.ritz_values, dtype=np.float64)
+        brushes = [pg.mkBrush(NEGATIVE if v < -k.noise else POSITIVE) for v in values]
+        self.spectrum_dots.setData(np.arange(len(values)), values, brush=brushes)
+        self.spectrum_plot.setTitle(f"Hessian eigenvalues: {k.negative} of {len(values)} negative")
