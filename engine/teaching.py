@@ -422,6 +422,7 @@ class StepLimit:
     ratio: float | None
     minibatch: bool
     curvature: Curvature
+    optimizer: str
 
 
 ADAPTIVE = ("adagrad", "rmsprop", "adam", "adamw")
@@ -432,10 +433,10 @@ def step_limit(optimizer_spec: dict, lr: float, curv: Curvature, batch_size: int
     name = optimizer_spec.get("name", "sgd")
     minibatch = int(batch_size) < int(train_rows)
     if name in ADAPTIVE or name in SIGN:
-        return StepLimit("adaptive" if name in ADAPTIVE else "sign", None, lr, None, minibatch, curv)
+        return StepLimit("adaptive" if name in ADAPTIVE else "sign", None, lr, None, minibatch, curv, name)
     lam = curv.max_eigenvalue + float(optimizer_spec.get("weight_decay", 0.0) or 0.0)
     if curv.stable_lr is None or not lam > 0:
-        return StepLimit("no curvature", None, lr, None, minibatch, curv)
+        return StepLimit("no curvature", None, lr, None, minibatch, curv, name)
     beta = float(optimizer_spec.get("momentum", 0.0) or 0.0)
     if beta == 0.0:
         rule, limit = "gd", 2.0 / lam
@@ -444,9 +445,9 @@ def step_limit(optimizer_spec: dict, lr: float, curv: Curvature, batch_size: int
     else:
         damp = float(optimizer_spec.get("dampening", 0.0) or 0.0)
         if damp >= 1.0:             # the gradient never enters the buffer: no step at all
-            return StepLimit("momentum", None, lr, None, minibatch, curv)
+            return StepLimit("momentum", None, lr, None, minibatch, curv, name)
         rule, limit = "momentum", 2.0 * (1 + beta) / ((1 - damp) * lam)
-    return StepLimit(rule, limit, lr, lr / limit, minibatch, curv)
+    return StepLimit(rule, limit, lr, lr / limit, minibatch, curv, name)
 
 
 # -- 4. dead ReLU units ---------------------------------------------------------------

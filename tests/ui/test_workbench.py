@@ -148,7 +148,7 @@ def test_stable_learning_rate_is_shown_beside_the_learning_rate(qtbot, window):
     curvature = got.args[0].curvature
     assert f"{curvature.stable_lr:.3g}" in panel.curvature.text() and "2/λ" in panel.curvature.text()
     # the example trains with Adam: the limit is plain GD's, not Adam's
-    assert got.args[0].optimizer == "adam" and "no step-size limit" in panel.curvature.text()
+    assert got.args[0].optimizer == "adam" and "no limit for adam" in panel.curvature.text()
 
 
 def test_one_hidden_layer_gets_its_own_activation(qtbot, window):

@@ -106,6 +106,8 @@ def limit_html(limit: StepLimit) -> str:
                 "shrinks.")
     elif limit.rule == "no curvature":
         text = "The loss does not curve upwards here (λ<sub>max</sub> is not clearly positive): no step-size limit."
+    elif limit.limit is None:           # momentum with dampening 1: the weights never move
+        text = "With dampening 1 the gradient never enters the momentum buffer: the weights do not move."
     else:
         formula, method = _rule_name(limit)
         ratio = number(limit.ratio, 3)
@@ -129,8 +131,7 @@ def limit_short(limit: StepLimit) -> str:
     """One line for the Training dock beside the learning rate."""
     if limit.rule in ("adaptive", "sign"):
         gd = limit.curvature.stable_lr
-        return ("no step-size limit for this optimiser (its steps do not scale with the gradient)"
-                + ("" if gd is None else f"; plain GD's would be 2/λ = {number(gd, 3)}"))
+        return (f"no limit for {limit.optimizer}" + ("" if gd is None else f" (plain GD's: 2/λ = {number(gd, 3)})"))
     if limit.limit is None:
         return f"λ = {number(limit.curvature.max_eigenvalue, 3)}: not curved upwards here, no limit"
     formula = {"gd": "2/λ", "momentum": "2(1+β)/λ", "nesterov": "2(1+β)/((1+2β)λ)"}[limit.rule]

@@ -16,14 +16,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
-                               QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from playground.explain import Explanation, ExplainRequest
 from ui.panels.teaching_text import chain_rule_html, check_text, curvature_html, limit_html
 from ui.plots.base import theme_plot
 from ui.theme import NEGATIVE, POSITIVE
 
+CONTENT_MIN_HEIGHT = 720   # text, three plots of ~200 px and the curvature facts
 AUTO_INTERVAL_S = 0.5      # while training runs, ask for a fresh explanation at most this often
 
 
@@ -134,10 +135,21 @@ class WhyPanel(QWidget):
         plots.addWidget(self.profile_plot)
         plots.addWidget(self.slice_plot)
         plots.addWidget(self.spectrum_plot)
-        layout = QVBoxLayout(self)
+        # On a small screen the text must not be squeezed into clipped lines: the
+        # content keeps a readable height and scrolls instead.
+        content = QWidget()
+        content.setMinimumHeight(CONTENT_MIN_HEIGHT)
+        layout = QVBoxLayout(content)
         layout.addWidget(rule)
         layout.addLayout(plots, 1)
         layout.addLayout(facts)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
     def set_theme(self, theme: str) -> None:
         for plot in (self.profile_plot, self.slice_plot, self.spectrum_plot):
@@ -148,7 +160,7 @@ class WhyPanel(QWidget):
         plot = pg.PlotWidget(title=title)
         plot.setAccessibleName(title)
         plot.setToolTip(tip)
-        plot.setMinimumSize(200, 150)
+        plot.setMinimumSize(200, 190)
         plot.showGrid(x=True, y=True, alpha=0.2)
         return plot
 
@@ -222,7 +234,7 @@ class WhyPanel(QWidget):
         else:
             self.slope_curve.setData([], [])
             self.z_dots.setData(p.z_values, np.zeros_like(p.z_values))
-        self.profile_plot.setTitle(f"{c.node}: {c.activation} (grey) and its derivative (blue)")
+        self.profile_plot.setTitle(f"{c.node} ({c.activation}): f grey, f' blue")
         self.slice_curve.setData(e.loss_slice.steps, e.loss_slice.losses)
         self.step_mark.setValue(e.gradient_step)
         self.step_mark.setVisible(bool(np.isfinite(e.gradient_step)))
@@ -241,4 +253,4 @@ class WhyPanel(QWidget):
         values = np.asarray(k.ritz_values, dtype=np.float64)
         brushes = [pg.mkBrush(NEGATIVE if v < -k.noise else POSITIVE) for v in values]
         self.spectrum_dots.setData(np.arange(len(values)), values, brush=brushes)
-        self.spectrum_plot.setTitle(f"Hessian eigenvalues: {k.negative} of {len(values)} negative")
+        self.spectrum_plot.setTitle(f"Hessian: {k.negative} of {len(values)} negative")
