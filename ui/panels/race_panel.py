@@ -1,11 +1,13 @@
 """The "Race" tab: backprop computes the gradient, an optimiser decides what to do with it.
 
-Gradient descent, momentum, Adam, sign steps (Rprop), quasi-Newton (L-BFGS),
-conjugate gradient, Newton with Hessian-vector products, and two methods that use
-no derivative at all race from the current weights on the same full-batch loss.
-The curves show the loss against evaluations, gradient evaluations or seconds.
-The race itself runs in the training thread (engine/race.py); this panel only asks
-and draws.
+Gradient descent (at the session's learning rate, with a line search, and at
+1/lambda_max), momentum, Adam, sign steps (Rprop, sign-SGD with a decaying step),
+quasi-Newton (L-BFGS), conjugate gradient, Newton with Hessian-vector products, and
+two methods that use no derivative at all race from the current weights on the same
+full-batch loss.  The curves show the loss against evaluations, gradient
+evaluations, forward-pass equivalents (gradient calls weighted by their measured
+cost), seconds or each method's own iterations.  The race itself runs in the
+training thread (engine/race.py); this panel only asks and draws.
 """
 from __future__ import annotations
 
@@ -16,14 +18,40 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from engine.race import METHODS
-from ui.panels.widgets import combo
+from engine.race import GRADIENT_COST_REPEATS, ITERATION_MEANING, METHODS
+from ui.panels.widgets import combo, select
 from ui.plots.base import theme_plot
 from ui.theme import SERIES, plot_colors
 
-X_AXES = (("evaluations", "loss and gradient evaluations"), ("gradients", "gradient evaluations"),
-          ("seconds", "seconds"), ("iterations", "recorded iterations"))
-DEFAULT_METHODS = ("gd", "adam", "lbfgs", "nelder_mead")
+X_AXES = (("evaluations", "loss and gradient evaluations (one forward pass each)"),
+          ("gradients", "gradient evaluations"),
+          ("forward_equivalents", "forward-pass equivalents"),
+          ("seconds", "seconds"),
+          ("iterations", "iterations (each method's own kind: see its tooltip)"))
+AXIS_TIPS = {
+    "evaluations": "Every call of the loss counts 1, with or without a gradient.",
+    "gradients": "Only the calls that also ran backprop; derivative-free methods stay at 0.",
+    "forward_equivalents": "Loss-only calls count 1, a loss+gradient call counts its measured cost in "
+                           "loss-only calls (timed before the race on a copy of the network).",
+    "seconds": "Wall-clock time; it depends on this machine and on what else it is doing.",
+    "iterations": "One iteration is a different amount of work for each method:\n" + "\n".join(
+        f"{name.replace('_', '-')}: {meaning}" for name, meaning in ITERATION_MEANING.items()),
+}
+# Gradient descent at the session's rate is handicapped when the session trains with
+# Adam's small rate: race it beside a step size chosen for gradient descent itself.
+DEFAULT_METHODS = ("gd", "gd_armijo", "adam", "lbfgs", "nelder_mead")
+COLUMNS = 6                 # 12 methods: two full rows
+UNMEASURED = "A loss+gradient call's cost in loss-only calls is measured when the race runs."
+
+
+def method_tip(name: str) -> str:
+    return f"{METHODS[name]}\nOne iteration: {ITERATION_MEANING[name]}."
+
+
+def forward_equivalents_label(cost: float | None) -> str:
+    if cost is None:
+        return "forward-pass equivalents (a gradient call's cost is measured when the race runs)"
+    return f"forward-pass equivalents (a gradient call = {cost:.3g} loss calls, measured)"
 
 
 class RacePanel(QWidget):
@@ -34,13 +62,13 @@ class RacePanel(QWidget):
         self._traces = []
         self.boxes: dict[str, QCheckBox] = {}
         grid = QGridLayout()
-        for k, (name, description) in enumerate(METHODS.items()):
+        for k, name in enumerate(METHODS):
             box = QCheckBox(name.replace("_", "-"))
             box.setChecked(name in DEFAULT_METHODS)
             box.setAccessibleName(f"Race {name}")
-            box.setToolTip(description)
+            box.setToolTip(method_tip(name))
             self.boxes[name] = box
-            grid.addWidget(box, k // 5, k % 5)
+            grid.addWidget(box, k // COLUMNS, k % COLUMNS)
         self.budget = QSpinBox()
         self.budget.setRange(50, 100_000)
         self.budget.setSingleStep(250)
@@ -50,7 +78,8 @@ class RacePanel(QWidget):
                                "after a few seconds).")
         self.axis = combo("Race x axis", "What to measure the race against: a derivative-free method needs "
                           "many cheap loss evaluations, a gradient method fewer but costlier ones.",
-                          [(label, key, "") for key, label in X_AXES])
+                          [(label, key, AXIS_TIPS[key]) for key, label in X_AXES])
+        self.axis.setItemText(self.axis.findData("forward_equivalents"), forward_equivalents_label(None))
         self.axis.currentIndexChanged.connect(self._draw)
         self.start = QPushButton("Race from the current weights")
         self.start.setAccessibleName("Start the race")
@@ -66,6 +95,11 @@ class RacePanel(QWidget):
         controls.addStretch(1)
         controls.addWidget(self.start)
 
+        self.cost = QLabel(UNMEASURED)
+        self.cost.setAccessibleName("Measured gradient cost")
+        self.cost.setToolTip(f"Before the race a loss-only call and a loss+gradient call on the full training "
+                             f"set are timed on a copy of the network ({GRADIENT_COST_REPEATS} times each, "
+                             f"median). Their ratio turns gradient calls into forward-pass equivalents.")
         self.plot = pg.PlotWidget(title="Training loss during the race")
         self.plot.setAccessibleName("Race plot")
         self.plot.setToolTip("Each method's full-batch training loss (log scale) as it spends its budget.")
@@ -79,6 +113,7 @@ class RacePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addLayout(controls)
+        layout.addWidget(self.cost)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.summary)
 
@@ -99,12 +134,22 @@ class RacePanel(QWidget):
     def show_race(self, traces) -> None:
         self._traces = list(traces)
         self.start.setEnabled(True)
+        self._show_cost()
         self._draw()
         ranked = sorted(self._traces, key=lambda t: t.final_loss)
-        self.summary.setText("<br>".join(
-            f"{rank}. <b>{t.method}</b>: loss {t.final_loss:.4g} after {int(t.evaluations[-1])} evaluations "
-            f"({int(t.gradients[-1])} gradients), {t.seconds[-1]:.2f} s — {html.escape(t.message)}"
-            for rank, t in enumerate(ranked, start=1)))
+        self.summary.setText("<br>".join(summary_line(rank, t) for rank, t in enumerate(ranked, start=1)))
+
+    def _gradient_cost(self) -> float | None:
+        return self._traces[0].gradient_cost if self._traces else None
+
+    def _show_cost(self) -> None:
+        # The ratio belongs to this race's network: the label and the axis name follow it.
+        cost = self._gradient_cost()
+        self.cost.setText(UNMEASURED if cost is None else
+                          f"A loss+gradient call costs {cost:.3g} loss-only calls here (measured before "
+                          f"this race, median of {GRADIENT_COST_REPEATS} timings each).")
+        self.axis.setItemText(self.axis.findData("forward_equivalents"), forward_equivalents_label(cost))
+        select(self.axis, self.axis.currentData())      # the box's tooltip names the current item's text
 
     def race_failed(self) -> None:
         self.start.setEnabled(True)
@@ -113,8 +158,22 @@ class RacePanel(QWidget):
         self.plot.clear()
         self.legend.clear()
         key = self.axis.currentData()
-        self.plot.setLabel("bottom", dict(X_AXES)[key])
+        label = forward_equivalents_label(self._gradient_cost()) if key == "forward_equivalents" \
+            else dict(X_AXES)[key]
+        self.plot.setLabel("bottom", label)
         for k, trace in enumerate(self._traces):
-            x = np.arange(len(trace.losses)) if key == "iterations" else getattr(trace, key)
             y = np.maximum(trace.losses, 1e-16)        # a log axis cannot show 0
-            self.plot.plot(x, y, pen=pg.mkPen(SERIES[k % len(SERIES)], width=2), name=trace.method)
+            # Past the palette's length colours repeat: dash those curves to keep them apart.
+            style = Qt.SolidLine if k < len(SERIES) else Qt.DashLine
+            self.plot.plot(getattr(trace, key), y, pen=pg.mkPen(SERIES[k % len(SERIES)], width=2, style=style),
+                           name=trace.method)
+
+
+def summary_line(rank: int, t) -> str:
+    """One ranked result, naming everything the method spent (the closing record of its trace)."""
+    lr = f", lr {t.learning_rate:.3g}" if np.isfinite(t.learning_rate) else ""
+    iterations = int(t.iterations[-1])
+    return (f"{rank}. <b>{t.method}</b>: loss {t.final_loss:.4g} after {int(t.evaluations[-1])} evaluations "
+            f"({int(t.gradients[-1])} gradients, {t.forward_equivalents[-1]:.0f} forward-pass equivalents), "
+            f"{iterations} iteration{'' if iterations == 1 else 's'}, {t.seconds[-1]:.2f} s{lr} — "
+            f"{html.escape(t.message)}")
