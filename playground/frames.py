@@ -8,6 +8,7 @@ worker thread, at most ~60 times a second, so the UI only draws.
 """
 from __future__ import annotations
 
+import copyreg
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
@@ -16,6 +17,14 @@ import numpy as np
 
 from engine.data.features import make_features
 from engine.session import Evaluation, Snapshot, TrainingSession
+
+def _mapping_proxy(items: dict) -> MappingProxyType:
+    return MappingProxyType(items)
+
+
+# Snapshots and grids hand out read-only mappings, and frames cross from the engine
+# process to the GUI's by pickle: rebuild them as read-only mappings there.
+copyreg.pickle(MappingProxyType, lambda m: (_mapping_proxy, (dict(m),)))
 
 GRID_EXTENT = (-6.0, 6.0, -6.0, 6.0)     # TensorFlow Playground's input square
 GRID_RESOLUTION = 50

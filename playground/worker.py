@@ -1,92 +1,63 @@
-"""Training in a background thread: the only place where the engine and Qt meet.
+"""Training beside the GUI: the GUI-side face of the engine loop.
 
 Design
 ------
-``TrainingController`` lives in the GUI thread.  It owns a ``QThread`` and a
-``_Worker`` QObject moved to that thread; the worker owns the ``TrainingSession``
-and is the only code that touches it.  Every UI command (play, pause, step, ...)
-is sent as one queued signal ``(name, argument)``, so commands arrive in order
-and take effect between two training steps.  The GUI thread never trains and
-never waits on the worker, except in ``shutdown``.
+``TrainingController`` lives in the GUI thread and keeps the API the windows use
+(commands as methods, results as Qt signals).  The engine itself
+(``playground.engine_loop``: the session, its training schedule, frames,
+explanations, races) runs in a separate **process**, so training never holds the
+GUI's GIL.  Measured before this design, with both in one process, every repaint
+competed with training for the one GIL: views redrew 2-4 times a second and
+letting them draw at 30 Hz cut training to a quarter.  Two pipes join them:
 
-Training runs in chunks driven by a single-shot ``QTimer`` in the worker thread:
-each tick trains for about ``CHUNK_SECONDS`` and then returns to the worker's event
-loop, which delivers queued commands before the next tick.  A paced speed
-(``set_speed(10)``) simply delays the next tick until the next step is due, so
-slow training sleeps in the event loop instead of busy-waiting.
+* commands: the GUI thread sends ``(name, argument)`` (a few hundred bytes, never
+  blocking in practice); the engine applies them in order between training chunks.
+* events: a ``QThread`` (``_Bridge``) blocks on the pipe, unpickles each message and
+  turns it into a signal.  Frames go through a one-slot mailbox: the bridge
+  replaces the pending frame and only signals when the slot was empty, so the GUI
+  delivers the newest frame once and never holds more than one in flight, however
+  fast frames come.  A ``SessionInfo`` travels with the first frame of its session,
+  so ``session_changed`` always precedes that session's frames.
 
-Why it is built this way:
+Where a process cannot be started (or ``NNPG_ENGINE=thread`` asks for it) the same
+engine loop runs in a thread of this process, with the same pipes: everything works,
+only the GIL is shared again (then the interpreter hands it over every millisecond).
 
-* The GIL.  A tiny network steps in microseconds of NumPy calls that barely
-  release the GIL, so the worker starves the GUI thread (measured: 10 fps, 120 ms
-  timer lateness).  ``sys.setswitchinterval(0.001)`` makes the interpreter hand
-  the GIL over every millisecond, and BLAS is limited to one thread (threadpoolctl,
-  if installed) because two BLAS threads halved throughput once the UI also drew.
-* Throttling at the source.  A frame (``compute_frame``: evaluation, grid, copies
-  of the weights) is built at most every ``FRAME_INTERVAL`` seconds however fast
-  training runs; one frame per step starved the UI and grew memory without bound.
-  Frames travel through a one-slot mailbox: the worker replaces the pending frame
-  and only signals when the slot was empty, so the GUI thread delivers the newest
-  frame once and never holds more than one in flight.  A new ``SessionInfo`` goes
-  through the same mailbox (dropping an older session's pending frame) so
-  ``session_changed`` always precedes the first frame of that session.  Likewise a
-  burst of ``set_project`` calls (a slider being dragged) builds only the newest.
-* The quit/wait trap.  Connecting ``finished`` to ``thread.quit`` and then calling
-  ``thread.wait()`` deadlocks: the quit is queued to the blocked GUI thread.
-  ``shutdown`` sets a ``threading.Event`` (checked between steps, so a chunk ends
-  at once), calls ``thread.quit()`` directly, then ``thread.wait(deadline)``.  The
-  worker and its timer are deleted in their own thread (``finished`` ->
-  ``deleteLater``), so Qt never warns about timers stopped from another thread.
+Start-up: on Linux processes come from a fork server that has imported the engine
+once, so a new window's engine starts in milliseconds; elsewhere they are spawned.
+Shutdown: ``shutdown`` sets the stop flag (checked between training steps and by a
+running race), sends "stop", joins the engine (terminating it past the deadline)
+and then the bridge, which ends when the engine closes its end of the pipe.
 """
 from __future__ import annotations
 
-import math
+import contextlib
+import multiprocessing
+import os
 import sys
 import threading
 import time
-import traceback
-from collections import deque
-from dataclasses import dataclass
+from dataclasses import replace
 
-import numpy as np
-from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
-from engine.data import Dataset
-from engine.errors import ConfigError
-from engine.graph import Plan
-from engine.session import TrainingSession
-from engine.race import race
-from playground.explain import ExplainRequest, explain
-from playground.frames import TrainingFrame, compute_frame
-from playground.project import Project, build_session
+from playground.engine_loop import SessionInfo, serve
+from playground.explain import ExplainRequest
+from playground.frames import TrainingFrame
+from playground.project import Project
 
-CHUNK_SECONDS = 0.004      # training per tick before the worker's event loop runs again
-FRAME_INTERVAL = 1 / 45    # at most 45 frames a second (the UI draws >= 30 of them)
-GRID_INTERVAL = 0.1        # while training runs, the input-plane grid is re-evaluated at most 10 times a
-                           # second: the views that draw it repaint less often than that, and it costs
-                           # three times the rest of a frame
-RATE_WINDOW = 1.0          # steps_per_second is measured over this many seconds
+__all__ = ["SessionInfo", "TrainingController"]
 
-
-@dataclass(frozen=True)
-class SessionInfo:
-    """Emitted whenever a (new) session is in place."""
-
-    project: Project
-    plan: Plan
-    dataset: Dataset
-    loss: str
-    task: str               # "classification" | "regression"
+ENGINE_MODE_VARIABLE = "NNPG_ENGINE"      # "thread" runs the engine in this process
 
 
 class _Mailbox:
-    """What the two threads share: the newest undelivered SessionInfo and frame, and the
-    number of the newest ``set_project`` (older queued ones are skipped, not built)."""
+    """What the bridge thread and the GUI thread share: the newest undelivered
+    SessionInfo and frame."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._info = self._frame = None
-        self.project_number = 0         # written by the GUI thread only
 
     def put(self, frame: TrainingFrame, info: SessionInfo | None = None) -> bool:
         """Store; True if the slot was empty (the receiver needs a notification)."""
@@ -103,260 +74,81 @@ class _Mailbox:
             return taken
 
 
-class _Worker(QObject):
-    """Owns the session; runs in the training thread.  Only ``_command`` is called from outside."""
+class _Bridge(QThread):
+    """Reads the engine's messages and turns them into signals (queued to the GUI)."""
 
     posted = Signal()                   # the mailbox went from empty to full
-    explained = Signal(object)          # an Explanation (on request only, so not throttled)
-    raced = Signal(object)              # list of engine.race.RaceTrace (on request only)
-    running_changed = Signal(bool)
+    running = Signal(bool)
     diverged = Signal(object)
     error = Signal(str)
+    explained = Signal(object)
+    raced = Signal(object)
 
-    def __init__(self, mailbox: _Mailbox, stop: threading.Event):
+    def __init__(self, events, mailbox: _Mailbox):
         super().__init__()
-        self._mailbox, self._stop = mailbox, stop
-        self._session: TrainingSession | None = None
-        self._running = False
-        self._speed: float | None = None
-        self._pending_steps = 0
-        self._epoch_target: int | None = None
-        self._frame_due = False
-        self._reported = None           # the Divergence last emitted
-        self._last_frame = -math.inf
-        self._grid, self._grid_at = None, -math.inf    # the last grid evaluated, and when
-        self._rate: deque[tuple[float, int]] = deque()
-        self._pace_origin = (0.0, 0)
-        self._timer = QTimer(self)      # a child: moves to the thread with the worker
-        self._timer.setSingleShot(True)
-        self._timer.setTimerType(Qt.PreciseTimer)
-        self._timer.timeout.connect(self._tick)
+        self.setObjectName("training bridge")
+        self._events, self._mailbox = events, mailbox
 
-    # -- commands (queued from the GUI thread) ----------------------------------------
-    @Slot(str, object)
-    def _command(self, name: str, arg) -> None:
-        if self._stop.is_set():
-            return
-        try:
-            if name == "project":
-                if arg[0] == self._mailbox.project_number:     # else a newer project is queued
-                    self._set_project(*arg[1:])
-            elif self._session is not None:
-                getattr(self, "_cmd_" + name)(arg)
-        except ConfigError as exc:
-            self.error.emit(str(exc))
-        except Exception as exc:
-            self._fail(name, exc)
-        self._schedule()
-
-    def _fail(self, what: str, exc: Exception) -> None:
-        """A bug, not a user error: report it, stop training, keep the application alive."""
-        traceback.print_exc()
-        self._pending_steps, self._epoch_target = 0, None
-        self._set_running(False)
-        self._frame_due = False
-        self.error.emit(f"Unexpected error ({what}): {exc}")
-
-    def _set_project(self, project: Project, keep_weights: bool) -> None:
-        session = build_session(project)            # ConfigError: the old session stays
-        if keep_weights and self._session is not None:
-            old = self._session.network.tensors
-            for name, tensor in session.network.tensors.items():
-                if name in old and old[name].shape == tensor.shape:
-                    tensor[...] = old[name]
-            session.optimizer.reset()
-        self._session = session
-        self._pending_steps, self._epoch_target = 0, None
-        self._restart_clock()
-        info = SessionInfo(project, session.network.plan, session.dataset, project.training["loss"],
-                           session.dataset.task)
-        self._emit_frame(info)
-
-    def _cmd_play(self, _) -> None:
-        if self._session.divergence is not None:
-            self.diverged.emit(self._session.divergence)
-        else:
-            self._set_running(True)
-
-    def _cmd_pause(self, _) -> None:
-        self._set_running(False)
-
-    def _cmd_toggle(self, _) -> None:
-        self._cmd_pause(None) if self._running else self._cmd_play(None)
-
-    def _cmd_step(self, n: int) -> None:
-        self._pending_steps += max(0, int(n))
-
-    def _cmd_epoch(self, _) -> None:
-        self._epoch_target = self._session.epoch_count + 1
-
-    def _cmd_reset(self, _) -> None:
-        self._set_running(False)
-        self._session.reset()
-        self._pending_steps, self._epoch_target = 0, None
-        self._frame_due = True
-
-    def _cmd_lr(self, lr: float) -> None:
-        self._session.set_learning_rate(lr)
-        self._frame_due = True
-
-    def _cmd_optimizer(self, spec: dict) -> None:
-        self._session.set_optimizer(spec, self._session.schedule_spec)
-        self._frame_due = True
-
-    def _cmd_schedule(self, spec: dict | None) -> None:
-        self._session.set_schedule(spec)
-        self._frame_due = True
-
-    def _cmd_explain(self, request: ExplainRequest) -> None:
-        try:
-            self.explained.emit(explain(self._session, request))
-        except ValueError as exc:           # a weight or row that this network does not have
-            self.error.emit(f"Cannot explain {request.weight}: {exc}")
-
-    def _cmd_race(self, arg) -> None:
-        # The race works on copies of the weights, but it occupies this thread for a
-        # few seconds: training pauses so the comparison starts from fixed weights.
-        methods, budget = arg
-        self._set_running(False)
-        try:
-            self.raced.emit(race(self._session, methods, budget=budget, cancelled=self._stop.is_set))
-        except ValueError as exc:
-            self.error.emit(f"Cannot race: {exc}")
-
-    def _cmd_speed(self, steps_per_second: float | None) -> None:
-        self._speed = None if steps_per_second is None else max(1e-3, float(steps_per_second))
-        self._restart_clock()
-
-    def _cmd_frame(self, _) -> None:
-        self._frame_due = True
-
-    # -- the training loop -------------------------------------------------------------
-    def _set_running(self, running: bool) -> None:
-        if running != self._running:
-            self._running = running
-            self._restart_clock()
-            self._frame_due = True
-            self.running_changed.emit(running)
-
-    def _restart_clock(self) -> None:
-        step = self._session.step_count if self._session else 0
-        self._pace_origin = (time.perf_counter(), step)
-        self._rate.clear()
-
-    def _train(self, limit: int) -> None:
-        """Step up to ``limit`` times (stopping at an epoch target) for at most CHUNK_SECONDS."""
-        s, stop = self._session, self._stop
-        deadline = time.perf_counter() + CHUNK_SECONDS
-        for _ in range(limit):
-            if s.divergence is not None or stop.is_set():
-                break
-            if self._epoch_target is not None and s.epoch_count >= self._epoch_target:
-                self._epoch_target, self._frame_due = None, True
-                break
-            s.step(1)
-            if self._pending_steps:
-                self._pending_steps -= 1
-                self._frame_due |= self._pending_steps == 0
-            if time.perf_counter() >= deadline:
-                break
-        if self._epoch_target is not None and s.epoch_count >= self._epoch_target:
-            self._epoch_target, self._frame_due = None, True
-
-    @Slot()
-    def _tick(self) -> None:
-        try:
-            with np.errstate(all="ignore"):     # overflow is detected and reported as divergence
-                self._advance()
-        except Exception as exc:
-            self._fail("training", exc)
-
-    def _advance(self) -> None:
-        s = self._session
-        if self._stop.is_set() or s is None:
-            return
-        if self._pending_steps or self._epoch_target is not None:
-            self._train(self._pending_steps or sys.maxsize)
-        elif self._running:
-            if self._speed is None:
-                self._train(sys.maxsize)
+    def run(self) -> None:
+        grid = None                     # the last grid received: frames that reuse it carry none
+        while True:
+            try:
+                message = self._events.recv()
+            except (EOFError, OSError):
+                return                  # the engine closed its end: it has stopped
+            kind = message[0]
+            if kind == "frame":
+                _, frame, grid_reused, info = message
+                if grid_reused:
+                    frame = replace(frame, grid=grid)
+                else:
+                    grid = frame.grid
+                if self._mailbox.put(frame, info):
+                    self.posted.emit()
+            elif kind == "stopped":
+                return
             else:
-                t0, s0 = self._pace_origin
-                self._train(int((time.perf_counter() - t0) * self._speed) - (s.step_count - s0))
-                behind = int((time.perf_counter() - t0) * self._speed) - (s.step_count - s0)
-                if behind > 1 + self._speed * 0.1:      # cannot keep up: do not try to catch up later
-                    self._pace_origin = (time.perf_counter(), s.step_count)
-            self._rate.append((time.perf_counter(), s.step_count))
-        if s.divergence is not None:
-            self._pending_steps, self._epoch_target = 0, None     # the session will not step
-        if s.divergence is not None and s.divergence is not self._reported:
-            self._reported = s.divergence
-            self._set_running(False)
-            self._emit_frame()
-            self.diverged.emit(s.divergence)
-        elif (self._running or self._frame_due) and time.perf_counter() - self._last_frame >= FRAME_INTERVAL:
-            self._emit_frame()
-        self._schedule()
-
-    def _schedule(self) -> None:
-        """Arm the timer for the next tick, or leave it idle when there is nothing to do."""
-        if self._stop.is_set() or self._session is None:
-            return
-        now = time.perf_counter()
-        if self._pending_steps or self._epoch_target is not None or (self._running and self._speed is None):
-            delay = 0.0
-        elif self._running:
-            t0, s0 = self._pace_origin
-            delay = t0 + (self._session.step_count - s0 + 1) / self._speed - now
-            if self._frame_due:
-                delay = min(delay, self._last_frame + FRAME_INTERVAL - now)
-        elif self._frame_due:
-            delay = self._last_frame + FRAME_INTERVAL - now
-        else:
-            self._timer.stop()
-            return
-        self._timer.start(max(0, math.ceil(delay * 1000)))
-
-    def _steps_per_second(self) -> float:
-        rate = self._rate
-        while len(rate) > 2 and rate[-1][0] - rate[0][0] > RATE_WINDOW:
-            rate.popleft()
-        if not self._running or len(rate) < 2 or rate[-1][0] <= rate[0][0]:
-            return 0.0
-        return (rate[-1][1] - rate[0][1]) / (rate[-1][0] - rate[0][0])
-
-    def _emit_frame(self, info: SessionInfo | None = None) -> None:
-        now = time.perf_counter()
-        # A paused, stepped, reset or new session always gets a fresh grid.
-        reuse = (self._running and not self._frame_due and info is None and self._grid is not None
-                 and now - self._grid_at < GRID_INTERVAL)
-        frame = compute_frame(self._session, self._steps_per_second(), self._grid if reuse else None)
-        if not reuse:
-            self._grid, self._grid_at = frame.grid, now
-        self._last_frame, self._frame_due = now, False
-        if self._mailbox.put(frame, info):
-            self.posted.emit()
+                getattr(self, kind).emit(message[1])
 
 
-_process_tuned = False
+@contextlib.contextmanager
+def _main_module_hidden():
+    """Start a process without re-running the parent's main script in it.
 
-
-def _tune_process() -> None:
-    """Once per process: hand the GIL over every millisecond and use one BLAS thread."""
-    global _process_tuned
-    if _process_tuned:
-        return
-    _process_tuned = True
-    sys.setswitchinterval(0.001)
+    multiprocessing re-imports ``__main__`` in a spawned (or fork-server) child so
+    that functions defined there can be unpickled.  The engine's entry point lives in
+    playground.engine_loop, so that import is pure cost (Qt and the whole app for the
+    ``playground`` script) and, for a script without an ``if __name__ ==
+    "__main__"`` guard, a second copy of the script running in the engine process.
+    """
+    main = sys.modules.get("__main__")
+    saved = {name: main.__dict__[name] for name in ("__spec__", "__file__") if main and name in main.__dict__}
     try:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(1)
-    except Exception:       # not installed, or no BLAS it knows: not essential
-        pass
+        if main is not None:
+            main.__spec__ = None
+            main.__dict__.pop("__file__", None)
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
+            if "__spec__" not in saved:
+                main.__dict__.pop("__spec__", None)
+
+
+def _engine_context():
+    """Processes from a fork server (Linux: fast, and never a fork of this Qt process)
+    or spawned (elsewhere); None when the environment asks for the in-thread engine."""
+    if os.environ.get(ENGINE_MODE_VARIABLE, "").lower() == "thread":
+        return None
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["playground.engine_loop"])
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 class TrainingController(QObject):
-    """The GUI-thread face of the training thread (see the module docstring).
+    """The GUI-thread face of the training engine (see the module docstring).
 
     Commands are asynchronous; their effect shows in later signals.  ``step(n)`` and
     ``epoch()`` run at full speed even while paused; ``reset()`` also pauses; a new
@@ -373,40 +165,70 @@ class TrainingController(QObject):
     session_changed = Signal(object)    # SessionInfo
     explained = Signal(object)          # playground.explain.Explanation, after explain()
     raced = Signal(object)              # list of engine.race.RaceTrace, after race()
-    _send = Signal(str, object)         # commands to the worker (queued)
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        _tune_process()
         self._running = False
+        self._stopped = False
         self._frame: TrainingFrame | None = None
         self._info: SessionInfo | None = None
-        self._mailbox, self._stop = _Mailbox(), threading.Event()
-        self._thread = QThread()
-        self._thread.setObjectName("training")
-        self._worker = _Worker(self._mailbox, self._stop)
-        self._worker.moveToThread(self._thread)
-        self._send.connect(self._worker._command, Qt.QueuedConnection)
-        self._worker.posted.connect(self._on_posted, Qt.QueuedConnection)
-        self._worker.running_changed.connect(self._on_running, Qt.QueuedConnection)
-        self._worker.diverged.connect(self.diverged, Qt.QueuedConnection)
-        self._worker.error.connect(self.error, Qt.QueuedConnection)
-        self._worker.explained.connect(self.explained, Qt.QueuedConnection)
-        self._worker.raced.connect(self.raced, Qt.QueuedConnection)
-        self._thread.finished.connect(self._worker.deleteLater)
+        self._mailbox = _Mailbox()
+        self._start_engine()
+        self._bridge = _Bridge(self._events, self._mailbox)
+        self._bridge.posted.connect(self._on_posted, Qt.QueuedConnection)
+        self._bridge.running.connect(self._on_running, Qt.QueuedConnection)
+        for name in ("diverged", "error", "explained", "raced"):
+            getattr(self._bridge, name).connect(getattr(self, name), Qt.QueuedConnection)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
-        self._thread.start()
+        self._bridge.start()
+
+    def _start_engine(self) -> None:
+        context = _engine_context()
+        if context is not None:
+            try:
+                self._launch(context)
+                return
+            except (OSError, RuntimeError, ValueError) as exc:     # no processes here: use a thread
+                print(f"NN Playground: training in a thread of the GUI process ({exc})", file=sys.stderr)
+        self._launch(None)
+
+    def _launch(self, context) -> None:
+        pipes = context or multiprocessing
+        commands_in, self._commands = pipes.Pipe(duplex=False)
+        self._events, events_out = pipes.Pipe(duplex=False)
+        if context is None:
+            sys.setswitchinterval(0.001)    # one GIL: hand it to the GUI every millisecond
+            self._stop = threading.Event()
+            self._engine = threading.Thread(target=serve, args=(commands_in, events_out, self._stop),
+                                            name="training", daemon=True)
+            self.separate_process = False
+        else:
+            self._stop = context.Event()
+            self._engine = context.Process(target=serve, args=(commands_in, events_out, self._stop),
+                                           name="nn-playground training", daemon=True)
+            self.separate_process = True
+        with _main_module_hidden():
+            self._engine.start()
+        if context is not None:
+            # The engine holds these ends now; closing ours lets the bridge see the
+            # end of the pipe if the engine dies.
+            commands_in.close()
+            events_out.close()
 
     # -- commands ------------------------------------------------------------------------
     def _command(self, name: str, arg=None) -> None:
-        if not self._stop.is_set():
-            self._send.emit(name, arg)
+        if self._stopped:
+            return
+        try:
+            self._commands.send((name, arg))
+        except (OSError, ValueError):       # the engine is gone (it crashed): say so once
+            self._stopped = True
+            self.error.emit("The training engine stopped unexpectedly; save your project and restart.")
 
     def set_project(self, project: Project, keep_weights: bool = False) -> None:
-        self._mailbox.project_number += 1
-        self._command("project", (self._mailbox.project_number, project, keep_weights))
+        self._command("project", (project, keep_weights))
 
     def play(self) -> None: self._command("play")
     def pause(self) -> None: self._command("pause")
@@ -421,6 +243,17 @@ class TrainingController(QObject):
     def request_frame(self) -> None: self._command("frame")
     def explain(self, request: ExplainRequest) -> None: self._command("explain", request)
     def race(self, methods: tuple, budget: int) -> None: self._command("race", (tuple(methods), int(budget)))
+
+
+    # -- the engine ---------------------------------------------------------------------
+    @property
+    def engine_pid(self) -> int:
+        """The process training runs in (this process's id in the in-thread mode)."""
+        return self._engine.pid if self.separate_process else os.getpid()
+
+    @property
+    def engine_alive(self) -> bool:
+        return self._engine.is_alive() or self._bridge.isRunning()
 
     # -- state as last reported ------------------------------------------------------------
     @property
@@ -451,13 +284,25 @@ class TrainingController(QObject):
         self.running_changed.emit(running)
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
-        """Stop training, quit and join the thread; True if it stopped in time.  Idempotent."""
-        self._stop.set()
-        if self._thread.isFinished():
-            return True
-        self._thread.quit()                 # directly: a queued quit would never run (see above)
-        stopped = self._thread.wait(QDeadlineTimer(max(0, int(timeout_ms))))
-        if stopped and self._running:
-            self._running = False
-            self.running_changed.emit(False)
+        """Stop training, end the engine and the bridge; True if they stopped in time.  Idempotent."""
+        deadline = time.monotonic() + max(0, timeout_ms) / 1000
+        if not self._stopped:
+            self._stopped = True
+            self._stop.set()
+            try:
+                self._commands.send(("stop", None))
+            except (OSError, ValueError):
+                pass
+        self._engine.join(max(0.0, deadline - time.monotonic()))
+        if self._engine.is_alive() and self.separate_process:
+            self._engine.terminate()        # stuck in a long NumPy call: it holds nothing we need
+            self._engine.join(0.5)
+        stopped = not self._engine.is_alive()
+        stopped &= self._bridge.wait(max(0, int((deadline - time.monotonic()) * 1000)) + 100)
+        if stopped:
+            self._commands.close()
+            self._events.close()
+            if self._running:
+                self._running = False
+                self.running_changed.emit(False)
         return stopped

@@ -13,19 +13,18 @@ holds the GIL:
   on them while painting (boundingRect, paint, ...) takes the GIL, waiting up to a
   switch interval each.  So every item here comes from the scene's C++ factories
   (addEllipse, addPixmap, addSimpleText), which paint without Python.
-* Stroking a few hundred antialiased curves takes ~13 ms, and every heatmap
+* Stroking a few hundred wide antialiased curves takes ~20 ms, and every heatmap
   change dirties regions all edges cross.  So the edges are rendered into one
-  image on a pool thread (``_EdgeRaster``), only when their pen buckets change and
-  at most every ``EDGE_INTERVAL``; heatmaps (at most every ``HEAT_INTERVAL``)
-  repaint on top of it by blitting.
+  image (``_EdgeRaster``) as thin cosmetic strands (~4 ms), only when their pen
+  buckets change; heatmaps repaint on top of it by blitting.  Both follow the
+  window's draw clock (ui.plots.pacing).
 """
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, QSize, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPainterPathStroker, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QVBoxLayout, QWidget
 
@@ -42,8 +41,6 @@ MAX_DRAWN = 12        # units drawn per node; wider nodes show the first ones an
 WEIGHT_FULL = 3.0     # |w| at which an edge reaches full width and opacity
 LEVELS = 12           # pen buckets per sign
 MAX_SCALE = 1.4       # do not blow a small network up beyond this zoom
-EDGE_INTERVAL = 0.5   # seconds between edge re-renders while training
-HEAT_INTERVAL = 0.15  # seconds between heatmap updates
 
 
 def layer_depths(plan) -> dict[str, int]:
@@ -94,58 +91,36 @@ class _Neuron:
         self.ring.setBrush(QBrush(color))
 
 
-class _EdgeJob(QRunnable):
-    """Paint the edges into a QImage on a pool thread (QImage, unlike QPixmap, may be
-    painted outside the GUI thread); the raster gets it back through a queued signal."""
-
-    def __init__(self, raster: "_EdgeRaster", rect: QRectF, scale: float):
-        super().__init__()
-        self.raster, self.rect, self.scale = raster, QRectF(rect), scale
-        self.paths, self.pens = raster.paths, raster.pens      # never modified after set-up
-        self.buckets = raster.buckets.copy()
-
-    def run(self) -> None:
-        size = QSize(math.ceil(self.rect.width() * self.scale), math.ceil(self.rect.height() * self.scale))
-        image = QImage(size, QImage.Format_ARGB32_Premultiplied)
-        image.fill(Qt.transparent)
-        painter = QPainter(image)
-        painter.setRenderHint(QPainter.Antialiasing)
-        painter.scale(self.scale, self.scale)
-        painter.translate(-self.rect.topLeft())
-        # One path per pen: each drawPath hands the GIL to the training thread and
-        # back, so 25 calls instead of one per edge.  Faint pens first, so strong
-        # edges are drawn over them.
-        groups: dict[int, QPainterPath] = {}
-        for path, bucket in zip(self.paths, self.buckets.tolist()):
-            groups.setdefault(bucket, QPainterPath()).addPath(path)
-        for bucket in sorted(groups, key=lambda b: b % LEVELS if b != PLAIN else -1):
-            painter.setPen(self.pens[bucket])
-            painter.drawPath(groups[bucket])
-        painter.end()
-        self.raster.rendered.emit(image, self.rect, self.scale)
+STRAND_SPACING = 0.9   # device pixels between the parallel 1-px strands that make a wide edge
 
 
-class _EdgeRaster(QObject):
+class _EdgeRaster:
     """Every edge painted into one image at the view's zoom, shown by one item.
 
-    Stroking a few hundred antialiased curves costs ~13 ms (and three times that
-    while training holds the GIL), so it runs on a pool thread, one job at a time.
+    Measured on the spiral example (152 edges in 912 x 533 px): Qt's antialiased
+    stroker takes ~20 ms for the wide curves, and PySide6 holds the GIL all along, so
+    even on a pool thread it stalled the GUI thread.  Antialiased *cosmetic* 1-px
+    curves take ~1.6 ms: a weight's thickness is drawn as that many parallel
+    strands (~3.6 ms for the whole network), cheap enough to repaint on the GUI thread
+    whenever a pen bucket changes.
     """
 
-    rendered = Signal(QImage, QRectF, float)
-
-    def __init__(self, scene: QGraphicsScene, pens: list[QPen], pool: QThreadPool):
-        super().__init__()
+    def __init__(self, scene: QGraphicsScene, pens: list[QPen]):
         self.item = scene.addPixmap(QPixmap())
         self.item.setZValue(1)
         # Rendered at the view's zoom, so it is drawn 1:1: no smoothing pass needed.
         self.item.setTransformationMode(Qt.FastTransformation)
-        self.pens, self.pool = pens, pool
+        self.strands = [(self._strand_pen(pen), max(1, round(pen.widthF()))) for pen in pens]
         self.paths: list[QPainterPath] = []
         self.buckets = np.zeros(0, dtype=np.int64)
         self.stale = True           # the image on screen is older than the buckets
-        self.busy = False           # a job is running
-        self.rendered.connect(self._show)
+
+    @staticmethod
+    def _strand_pen(pen: QPen) -> QPen:
+        strand = QPen(pen)
+        strand.setCosmetic(True)
+        strand.setWidthF(1.0)
+        return strand
 
     def add(self, path: QPainterPath) -> int:
         self.paths.append(path)
@@ -161,20 +136,37 @@ class _EdgeRaster(QObject):
             self.stale = True
 
     def render(self, rect: QRectF, scale: float) -> None:
-        if self.busy or self.item is None:
+        if self.item is None:
             return
-        self.busy, self.stale = True, False
-        self.pool.start(_EdgeJob(self, rect, max(scale, 0.1)))
-
-    def _show(self, image: QImage, rect: QRectF, scale: float) -> None:
-        self.busy = False
-        if self.item is not None:
-            self.item.setPixmap(QPixmap.fromImage(image))
-            self.item.setScale(1.0 / scale)
-            self.item.setPos(rect.topLeft())
+        scale = max(scale, 0.1)
+        size = QSize(math.ceil(rect.width() * scale), math.ceil(rect.height() * scale))
+        image = QImage(size, QImage.Format_ARGB32_Premultiplied)
+        image.fill(Qt.transparent)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.scale(scale, scale)
+        painter.translate(-rect.topLeft())
+        # One path per pen: a few dozen drawPath calls instead of one per edge and strand.
+        groups: dict[int, QPainterPath] = {}
+        for path, bucket in zip(self.paths, self.buckets.tolist()):
+            groups.setdefault(bucket, QPainterPath()).addPath(path)
+        # Faint pens first, so strong edges are drawn over them.
+        for bucket in sorted(groups, key=lambda b: b % LEVELS if b != PLAIN else -1):
+            pen, strands = self.strands[bucket]
+            painter.setPen(pen)
+            for k in range(strands):
+                offset = (k - (strands - 1) / 2) * STRAND_SPACING / scale
+                painter.translate(0, offset)
+                painter.drawPath(groups[bucket])
+                painter.translate(0, -offset)
+        painter.end()
+        self.item.setPixmap(QPixmap.fromImage(image))
+        self.item.setScale(1.0 / scale)
+        self.item.setPos(rect.topLeft())
+        self.stale = False
 
     def retire(self) -> None:
-        """The scene is being cleared: a job still running must not touch the item."""
+        """The scene is being cleared: its item goes with it."""
         self.item = None
 
 
@@ -218,15 +210,7 @@ class NetworkView(QWidget):
         self._lut = diverging_lut_bgra()
         self._maps = NeuronMaps()
         self._pens = _edge_pens()
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._catch_up_timer = QTimer(self)        # a child: it cannot outlive the view
-        self._catch_up_timer.setSingleShot(True)
-        self._catch_up_timer.setInterval(int(EDGE_INTERVAL * 1000))
-        self._catch_up_timer.timeout.connect(self._catch_up_now)
-        self._edges = _EdgeRaster(self.scene, self._pens, self._pool)
-        self._edges.rendered.connect(self._catch_up)
-        self._edges_at = self._heat_at = -1e9
+        self._edges = _EdgeRaster(self.scene, self._pens)
         self._frame = None              # newest frame whose heatmaps are not shown yet
         self._edge_frame = None         # newest frame whose weights the edges do not show yet
         self._neurons: dict[str, list[_Neuron]] = {}
@@ -242,8 +226,7 @@ class NetworkView(QWidget):
         self._edges.retire()
         self.scene.clear()
         self._neurons, self._weighted, self._columns, self._slots, self._labels = {}, [], {}, {}, []
-        self._edges = _EdgeRaster(self.scene, self._pens, self._pool)
-        self._edges.rendered.connect(self._catch_up)
+        self._edges = _EdgeRaster(self.scene, self._pens)
         positions = self._place(plan, layer_depths(plan), info.dataset.feature_names)
         self._add_edges(plan, positions)
         self.controls.set_network(info.project.document["network"], list(self._columns.items()))
@@ -345,11 +328,8 @@ class NetworkView(QWidget):
 
     # -- live updates (every frame) -------------------------------------------------------
     def show_frame(self, frame) -> None:
-        """Keep the frame; heatmaps follow at most every HEAT_INTERVAL, edges every EDGE_INTERVAL."""
+        """Keep the frame; heatmaps and edges follow on the next tick of the draw clock."""
         self._frame = self._edge_frame = frame
-        now = time.perf_counter()
-        if now - self._heat_at >= HEAT_INTERVAL:
-            self._show_units(now)
 
     def _update_buckets(self) -> None:
         """Pen bucket of every weighted edge, from the newest frame's weights."""
@@ -367,9 +347,8 @@ class NetworkView(QWidget):
             level = (np.fmin(np.abs(w), WEIGHT_FULL) * ((LEVELS - 1e-9) / WEIGHT_FULL)).astype(np.int64)
             self._edges.set_buckets(edges, level + (w < 0) * LEVELS)
 
-    def _show_units(self, now: float) -> None:
+    def _show_units(self) -> None:
         frame, self._frame = self._frame, None
-        self._heat_at = now
         if frame is None:
             return
         if frame.grid is not None:
@@ -405,27 +384,15 @@ class NetworkView(QWidget):
         return (self._edge_frame is not None or self._frame is not None) and self.isVisible()
 
     def due(self, now: float) -> bool:
-        return (self._edge_frame is not None and not self._edges.busy and self.isVisible()
-                and now - self._edges_at >= EDGE_INTERVAL)
+        return self.pending()
 
     def draw(self, now: float) -> None:
-        if self._edge_frame is not None and not self._edges.busy:
+        if self._edge_frame is not None:
             self._update_buckets()
             if self._edges.stale:
                 self._edges.render(self.scene.sceneRect(), self.view.transform().m11())
-            self._edges_at = now
         if self._frame is not None:
-            self._show_units(now)
-
-    def _catch_up(self) -> None:
-        """Weights that arrived while a render ran get their own turn a little later
-        (while training, the window's pacing would do it; after a pause nothing would)."""
-        if self._edge_frame is not None:
-            self._catch_up_timer.start()
-
-    def _catch_up_now(self) -> None:
-        if self._edge_frame is not None and not self._edges.busy:
-            self.draw(time.perf_counter())
+            self._show_units()
 
     def set_theme(self, _theme: str) -> None:
         """Text follows the application palette (set by ui.theme.apply_theme)."""
@@ -434,9 +401,8 @@ class NetworkView(QWidget):
             label.setBrush(brush)
 
     def shutdown(self, timeout_ms: int = 1000) -> None:
-        """Let a running edge job finish before the window goes away."""
+        """Nothing runs in the background any more; kept for the window's close sequence."""
         self._edges.retire()
-        self._pool.waitForDone(timeout_ms)
 
     # -- fitting the drawing to the widget ------------------------------------------------
     def _fit(self) -> None:

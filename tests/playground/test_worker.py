@@ -1,4 +1,5 @@
-"""TrainingController: training in a QThread, commands by queued signals, throttled frames."""
+"""TrainingController: training in its own process (or, as a fallback, a thread),
+commands in order, throttled frames; every test runs in both modes."""
 from __future__ import annotations
 
 import time
@@ -35,9 +36,11 @@ def qt_warnings():
     qInstallMessageHandler(previous)
 
 
-@pytest.fixture
-def controller(qtbot, qt_warnings):
+@pytest.fixture(params=["process", "thread"])
+def controller(request, qtbot, qt_warnings, monkeypatch):
+    monkeypatch.setenv("NNPG_ENGINE", request.param)
     c = TrainingController()
+    assert c.separate_process == (request.param == "process")
     yield c
     assert c.shutdown(), "the training thread did not stop within a second"
     assert qt_warnings == []
@@ -64,6 +67,21 @@ def fresh_frame(qtbot, c: TrainingController) -> TrainingFrame:
 def pause(qtbot, c: TrainingController) -> None:
     with qtbot.waitSignal(c.running_changed, timeout=TIMEOUT, check_params_cb=lambda r: r is False):
         c.pause()
+
+
+def test_training_runs_outside_the_gui_process(loaded, qtbot):
+    """The point of the design: training never holds the GUI's GIL."""
+    import os
+    if loaded.separate_process:
+        assert loaded.engine_pid != os.getpid()
+    loaded.play()
+    qtbot.waitUntil(lambda: step_of(loaded) > 100, timeout=TIMEOUT)
+    # grids that the engine did not re-evaluate arrive as the previous one, never as None
+    seen = []
+    loaded.frame_ready.connect(lambda f: seen.append(f.grid))
+    qtbot.waitUntil(lambda: len(seen) >= 10, timeout=TIMEOUT)
+    pause(qtbot, loaded)
+    assert all(g is not None for g in seen)
 
 
 def test_first_session_and_frame(loaded):
@@ -191,7 +209,7 @@ def test_shutdown_while_training(qtbot, controller, circle):
     begin = time.perf_counter()
     assert controller.shutdown(1000)
     assert time.perf_counter() - begin < 1.0
-    assert not controller._thread.isRunning()
+    assert not controller.engine_alive
     assert controller.shutdown()                  # idempotent
     controller.play()                             # ignored once shut down
 
@@ -215,7 +233,7 @@ def test_set_project_keep_weights(qtbot, loaded, circle):
     with qtbot.waitSignals([loaded.session_changed, loaded.frame_ready], timeout=TIMEOUT):
         loaded.set_project(relu, keep_weights=True)
     frame = loaded.latest_frame
-    assert loaded.session_info.project is relu and frame.snapshot.step == 0
+    assert loaded.session_info.project == relu and frame.snapshot.step == 0
     assert all(np.array_equal(frame.snapshot.weights[name], trained[name]) for name in trained)
 
 
@@ -223,7 +241,7 @@ def test_a_burst_of_projects_ends_with_the_last(qtbot, loaded, circle):
     projects = [with_hidden_activation(circle, a) for a in ("relu", "sigmoid", "linear", "relu", "tanh")]
     for project in projects:
         loaded.set_project(project)
-    qtbot.waitUntil(lambda: loaded.session_info.project is projects[-1], timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: loaded.session_info.project == projects[-1], timeout=TIMEOUT)
     assert fresh_frame(qtbot, loaded).snapshot.step == 0
 
 
@@ -253,5 +271,5 @@ def test_shutdown_during_a_race_stops_within_a_second(loaded, qtbot):
         loaded.play()
     # The race pauses training as it begins: that signal says the worker is inside it.
     with qtbot.waitSignal(loaded.running_changed, timeout=TIMEOUT, check_params_cb=lambda r: r is False):
-        loaded.race(tuple(METHODS), 1_000_000)   # 9 methods x 5 s if nothing stopped it
+        loaded.race(tuple(METHODS), 1_000_000)   # 12 methods x 5 s if nothing stopped it
     assert loaded.shutdown(timeout_ms=1000)

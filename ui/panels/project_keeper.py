@@ -95,7 +95,7 @@ class ProjectKeeper(QObject):
         self.controller.set_project(project, keep_weights=keep_weights)
 
     def _on_session(self, info) -> None:
-        if info.project is self._sent:
+        if info.project == self._sent:      # a copy: the session was built in the engine process
             # Tuning sent after this rebuild was applied to the new session too.
             self._accepted, self._sent = self.project, None
 

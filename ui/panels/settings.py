@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import QByteArray, QSettings
+from ui.panels.toolbar import DEFAULT_SPEED
 
 ORGANIZATION, APPLICATION = "nn-playground", "NN Playground"
 MAX_RECENT = 8
@@ -57,7 +58,7 @@ class AppSettings:
 
     @property
     def speed(self) -> str:
-        return self._text("speed", "Max")
+        return self._text("speed", DEFAULT_SPEED)
 
     @speed.setter
     def speed(self, label: str) -> None:

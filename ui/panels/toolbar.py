@@ -5,8 +5,22 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QStyle, QToolBar
 
-SPEEDS = (("Slow (2 steps/s)", 2.0), ("Steady (10 steps/s)", 10.0), ("Fast (100 steps/s)", 100.0),
-          ("Very fast (1,000 steps/s)", 1000.0), ("Max", None))
+# (label, (unit, rate)); None is as fast as the machine allows.  "epochs" rates are
+# turned into updates per second for the session on screen: TensorFlow Playground
+# trains one epoch per animation frame, which is what a learner is used to watching.
+PLAYGROUND_PACE = "Playground pace (30 epochs/s)"
+SPEEDS = (("Slow (2 steps/s)", ("steps", 2.0)), ("Steady (10 steps/s)", ("steps", 10.0)),
+          ("Fast (100 steps/s)", ("steps", 100.0)), (PLAYGROUND_PACE, ("epochs", 30.0)),
+          ("Very fast (1,000 steps/s)", ("steps", 1000.0)), ("Max", None))
+DEFAULT_SPEED = PLAYGROUND_PACE
+
+
+def steps_per_second(speed, steps_per_epoch: int) -> float | None:
+    """The engine's speed (updates per second, None = Max) for a SPEEDS value."""
+    if speed is None:
+        return None
+    unit, rate = speed
+    return rate * max(1, steps_per_epoch) if unit == "epochs" else rate
 
 
 class TrainingToolbar(QToolBar):
@@ -31,11 +45,13 @@ class TrainingToolbar(QToolBar):
         self.addWidget(QLabel(" Speed "))
         self.speed = QComboBox()
         self.speed.setAccessibleName("Training speed")
-        self.speed.setToolTip("Updates per second. Slow speeds let you watch single steps; Max trains as fast "
-                              "as the computer allows.")
+        self.speed.setToolTip("Updates per second. Slow speeds let you watch single steps; Playground pace "
+                              "trains one epoch per animation frame, as TensorFlow Playground does; Max trains "
+                              "as fast as the computer allows.")
         for label, value in SPEEDS:
             self.speed.addItem(label, value)
-        self.speed.currentIndexChanged.connect(lambda: controller.set_speed(self.speed.currentData()))
+        self.speed.currentIndexChanged.connect(self._apply_speed)
+        controller.session_changed.connect(lambda _: self._apply_speed())    # epochs: new batch count
         self.addWidget(self.speed)
         controller.running_changed.connect(self.show_running)
         self.name_buttons()
@@ -60,7 +76,11 @@ class TrainingToolbar(QToolBar):
         index = self.speed.findText(label)
         if index >= 0:
             self.speed.setCurrentIndex(index)
-        self.controller.set_speed(self.speed.currentData())
+        self._apply_speed()
+
+    def _apply_speed(self) -> None:
+        info = self.controller.session_info
+        self.controller.set_speed(steps_per_second(self.speed.currentData(), info.steps_per_epoch if info else 1))
 
     def show_running(self, running: bool) -> None:
         action = self.play_action

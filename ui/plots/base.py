@@ -5,6 +5,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from ui.plots.pacing import due_after
 from ui.theme import plot_colors
 
 
@@ -33,14 +34,12 @@ def option_checkbox(text: str, tip: str, checked: bool = False) -> QCheckBox:
 class PlotPanel(QWidget):
     """``self.plot`` (a pg.PlotWidget) under ``self.options`` (an HBox for checkboxes).
 
-    Subclasses take data every frame (cheap, into bounded buffers) and draw at most
-    every ``min_interval`` seconds (``due``/``draw``): pyqtgraph items are Python objects, so each
-    repaint takes the GIL dozens of times, and every time it must wait for the
-    training thread to hand it over.  ``pending`` says when a redraw is
-    still pending, so the window can flush it a little later (after a single step, say).
+    Subclasses take data every frame (cheap, into bounded buffers) and draw on the
+    window's draw clock (ui.plots.pacing): every tick, or every ``draw_every`` ticks
+    for the costlier plots.  ``pending`` says a redraw is waiting.
     """
 
-    min_interval = 0.5
+    draw_every = 1
 
     def __init__(self, caption: str, parent=None, plot: pg.PlotWidget | None = None):
         """``caption`` names the plot for screen readers (the dock's title shows it on screen)."""
@@ -88,7 +87,7 @@ class PlotPanel(QWidget):
     def due(self, now: float) -> bool:
         # visibleRegion() (is it covered, or a hidden tab?) costs more than a flag:
         # asked only when it is time to draw.
-        return self.pending() and now - self._drawn_at >= self.min_interval and self.needs_drawing()
+        return self.pending() and due_after(self._drawn_at, now, self.draw_every) and self.needs_drawing()
 
     def draw(self, now: float) -> None:
         self.redraw()

@@ -20,7 +20,6 @@ REGRESSION_BANDS = 8     # "discretise" shows a regression surface as this many 
 
 
 class BoundaryPlot(PlotPanel):
-    min_interval = 0.25
 
     def __init__(self, parent=None):
         super().__init__("Output", parent)

@@ -16,7 +16,7 @@ from ui.theme import SERIES
 
 
 class GradientsPlot(PlotPanel):
-    min_interval = 1.0      # one setData per layer: the costliest curves to redraw
+    draw_every = 2          # 15 a second: one setData per layer, the costliest curves to redraw
 
     def __init__(self, parent=None, capacity: int = 400):
         super().__init__("Gradient norm per layer", parent,

@@ -40,7 +40,7 @@ class StepAxis(pg.AxisItem):
 
 
 class WeightsPlot(PlotPanel):
-    min_interval = 1.0      # the image is the costliest plot to draw; it changes slowly anyway
+    draw_every = 2          # 15 a second: the image is the costliest plot to draw, and changes slowly
 
     def __init__(self, parent=None, capacity: int = 200):
         self.axis = StepAxis("bottom")

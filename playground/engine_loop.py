@@ -1,0 +1,326 @@
+"""The training loop without Qt: owns one session, takes commands, sends messages.
+
+It runs in its own process (``playground.worker`` starts it), so training never holds
+the GUI's GIL: with two cores the GUI paints on one while the engine trains on the
+other.  Where a process cannot be started it runs in a thread of the GUI process
+instead, with the same code and the same pipes.
+
+Protocol.  Commands arrive on ``commands`` as ``(name, argument)`` tuples, in the
+order the GUI sent them; they take effect between two training chunks.  Messages
+leave on ``events`` as tuples whose first item says what they are:
+
+* ``("frame", frame, grid_reused, info)``: a ``TrainingFrame``; when ``grid_reused``
+  its grid is None and the receiver keeps the previous one (a grid is ~0.5 MB, and
+  while training it is re-evaluated at most GRID_INTERVAL apart); ``info`` is a
+  ``SessionInfo`` for the first frame of a new session, else None.
+* ``("running", bool)``, ``("diverged", Divergence)``, ``("error", str)``,
+  ``("explained", Explanation)``, ``("raced", [RaceTrace])``.
+
+Pacing.  Training runs in chunks of about CHUNK_SECONDS; between chunks the loop
+polls the command pipe (a syscall of a few microseconds).  A paced speed waits on
+the pipe until the next step is due, so slow training sleeps instead of spinning.
+Frames are built at most every FRAME_INTERVAL however fast training runs.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from engine.data import Dataset
+from engine.errors import ConfigError
+from engine.graph import Plan
+from engine.race import race
+from engine.session import TrainingSession
+from playground.explain import ExplainRequest, explain
+from playground.frames import compute_frame
+from playground.project import Project, build_session
+
+CHUNK_SECONDS = 0.004      # training per chunk before the command pipe is polled again
+FRAME_INTERVAL = 1 / 60    # at most 60 frames a second
+GRID_INTERVAL = 1 / 30     # while training, the input-plane grid is re-evaluated at most 30 times a second
+RATE_WINDOW = 1.0          # steps_per_second is measured over this many seconds
+IDLE_POLL = 0.25           # with nothing to do, look at the stop flag this often
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """Sent with the first frame of every (new) session."""
+
+    project: Project
+    plan: Plan
+    dataset: Dataset
+    loss: str
+    task: str               # "classification" | "regression"
+    steps_per_epoch: int    # updates in one pass over the training rows
+
+
+class EngineLoop:
+    """One session and its training schedule (see the module docstring)."""
+
+    def __init__(self, commands, events, stop: threading.Event):
+        self._commands, self._events, self._stop = commands, events, stop
+        self._session: TrainingSession | None = None
+        self._running = False
+        self._speed: float | None = None
+        self._pending_steps = 0
+        self._epoch_target: int | None = None
+        self._frame_due = False
+        self._reported = None           # the Divergence last sent
+        self._last_frame = -math.inf
+        self._grid, self._grid_at = None, -math.inf    # the last grid sent, and when
+        self._rate: deque[tuple[float, int]] = deque()
+        self._pace_origin = (0.0, 0)
+
+    # -- the loop ------------------------------------------------------------------------
+    def run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                delay = self._delay()
+                if self._commands.poll(IDLE_POLL if delay is None else delay):
+                    self._handle(self._drain())
+                elif delay is not None:
+                    self._tick()
+        except (EOFError, OSError, BrokenPipeError):
+            pass                        # the GUI side closed its ends: nothing left to serve
+
+    def _drain(self) -> list[tuple[str, object]]:
+        batch = [self._commands.recv()]
+        while self._commands.poll(0):
+            batch.append(self._commands.recv())
+        return batch
+
+    def _handle(self, batch: list[tuple[str, object]]) -> None:
+        # Of several queued projects (a slider being dragged) only the newest is built.
+        last_project = max((k for k, (name, _) in enumerate(batch) if name == "project"), default=-1)
+        for k, (name, arg) in enumerate(batch):
+            if self._stop.is_set() or name == "stop":
+                self._stop.set()
+                return
+            if name == "project" and k != last_project:
+                continue
+            self._command(name, arg)
+
+    def _send(self, *message) -> None:
+        self._events.send(message)
+
+    # -- commands ------------------------------------------------------------------------
+    def _command(self, name: str, arg) -> None:
+        try:
+            if name == "project":
+                self._set_project(*arg)
+            elif self._session is not None:
+                getattr(self, "_cmd_" + name)(arg)
+        except ConfigError as exc:
+            self._send("error", str(exc))
+        except (EOFError, OSError):
+            raise
+        except Exception as exc:
+            self._fail(name, exc)
+
+    def _fail(self, what: str, exc: Exception) -> None:
+        """A bug, not a user error: report it, stop training, keep the application alive."""
+        traceback.print_exc()
+        self._pending_steps, self._epoch_target = 0, None
+        self._set_running(False)
+        self._frame_due = False
+        self._send("error", f"Unexpected error ({what}): {exc}")
+
+    def _set_project(self, project: Project, keep_weights: bool) -> None:
+        session = build_session(project)            # ConfigError: the old session stays
+        if keep_weights and self._session is not None:
+            old = self._session.network.tensors
+            for name, tensor in session.network.tensors.items():
+                if name in old and old[name].shape == tensor.shape:
+                    tensor[...] = old[name]
+            session.optimizer.reset()
+        self._session = session
+        self._pending_steps, self._epoch_target = 0, None
+        self._restart_clock()
+        info = SessionInfo(project, session.network.plan, session.dataset, project.training["loss"],
+                           session.dataset.task, session.steps_per_epoch)
+        self._emit_frame(info)
+
+    def _cmd_play(self, _) -> None:
+        if self._session.divergence is not None:
+            self._send("diverged", self._session.divergence)
+        else:
+            self._set_running(True)
+
+    def _cmd_pause(self, _) -> None:
+        self._set_running(False)
+
+    def _cmd_toggle(self, _) -> None:
+        self._cmd_pause(None) if self._running else self._cmd_play(None)
+
+    def _cmd_step(self, n: int) -> None:
+        self._pending_steps += max(0, int(n))
+
+    def _cmd_epoch(self, _) -> None:
+        self._epoch_target = self._session.epoch_count + 1
+
+    def _cmd_reset(self, _) -> None:
+        self._set_running(False)
+        self._session.reset()
+        self._pending_steps, self._epoch_target = 0, None
+        self._frame_due = True
+
+    def _cmd_lr(self, lr: float) -> None:
+        self._session.set_learning_rate(lr)
+        self._frame_due = True
+
+    def _cmd_optimizer(self, spec: dict) -> None:
+        self._session.set_optimizer(spec, self._session.schedule_spec)
+        self._frame_due = True
+
+    def _cmd_schedule(self, spec: dict | None) -> None:
+        self._session.set_schedule(spec)
+        self._frame_due = True
+
+    def _cmd_explain(self, request: ExplainRequest) -> None:
+        try:
+            self._send("explained", explain(self._session, request))
+        except ValueError as exc:           # a weight or row that this network does not have
+            self._send("error", f"Cannot explain {request.weight}: {exc}")
+
+    def _cmd_race(self, arg) -> None:
+        # The race works on copies of the weights, but it occupies this loop for a few
+        # seconds: training pauses so the comparison starts from fixed weights.
+        methods, budget = arg
+        self._set_running(False)
+        try:
+            self._send("raced", race(self._session, methods, budget=budget, cancelled=self._stop.is_set))
+        except ValueError as exc:
+            self._send("error", f"Cannot race: {exc}")
+
+    def _cmd_speed(self, steps_per_second: float | None) -> None:
+        self._speed = None if steps_per_second is None else max(1e-3, float(steps_per_second))
+        self._restart_clock()
+
+    def _cmd_frame(self, _) -> None:
+        self._frame_due = True
+
+    # -- training ------------------------------------------------------------------------
+    def _set_running(self, running: bool) -> None:
+        if running != self._running:
+            self._running = running
+            self._restart_clock()
+            self._frame_due = True
+            self._send("running", running)
+
+    def _restart_clock(self) -> None:
+        step = self._session.step_count if self._session else 0
+        self._pace_origin = (time.perf_counter(), step)
+        self._rate.clear()
+
+    def _train(self, limit: int) -> None:
+        """Step up to ``limit`` times (stopping at an epoch target) for at most CHUNK_SECONDS."""
+        s, stop = self._session, self._stop
+        deadline = time.perf_counter() + CHUNK_SECONDS
+        for _ in range(limit):
+            if s.divergence is not None or stop.is_set():
+                break
+            if self._epoch_target is not None and s.epoch_count >= self._epoch_target:
+                self._epoch_target, self._frame_due = None, True
+                break
+            s.step(1)
+            if self._pending_steps:
+                self._pending_steps -= 1
+                self._frame_due |= self._pending_steps == 0
+            if time.perf_counter() >= deadline:
+                break
+        if self._epoch_target is not None and s.epoch_count >= self._epoch_target:
+            self._epoch_target, self._frame_due = None, True
+
+    def _tick(self) -> None:
+        try:
+            with np.errstate(all="ignore"):     # overflow is detected and reported as divergence
+                self._advance()
+        except (EOFError, OSError):
+            raise
+        except Exception as exc:
+            self._fail("training", exc)
+
+    def _advance(self) -> None:
+        s = self._session
+        if s is None:
+            return
+        if self._pending_steps or self._epoch_target is not None:
+            self._train(self._pending_steps or sys.maxsize)
+        elif self._running:
+            if self._speed is None:
+                self._train(sys.maxsize)
+            else:
+                t0, s0 = self._pace_origin
+                self._train(int((time.perf_counter() - t0) * self._speed) - (s.step_count - s0))
+                behind = int((time.perf_counter() - t0) * self._speed) - (s.step_count - s0)
+                if behind > 1 + self._speed * 0.1:      # cannot keep up: do not try to catch up later
+                    self._pace_origin = (time.perf_counter(), s.step_count)
+            self._rate.append((time.perf_counter(), s.step_count))
+        if s.divergence is not None:
+            self._pending_steps, self._epoch_target = 0, None     # the session will not step
+        if s.divergence is not None and s.divergence is not self._reported:
+            self._reported = s.divergence
+            self._set_running(False)
+            self._emit_frame()
+            self._send("diverged", s.divergence)
+        elif (self._running or self._frame_due) and time.perf_counter() - self._last_frame >= FRAME_INTERVAL:
+            self._emit_frame()
+
+    def _delay(self) -> float | None:
+        """Seconds until the next tick is due, or None when there is nothing to do."""
+        if self._session is None:
+            return None
+        now = time.perf_counter()
+        if self._pending_steps or self._epoch_target is not None or (self._running and self._speed is None):
+            return 0.0
+        if self._running:
+            t0, s0 = self._pace_origin
+            delay = t0 + (self._session.step_count - s0 + 1) / self._speed - now
+            if self._frame_due:
+                delay = min(delay, self._last_frame + FRAME_INTERVAL - now)
+            return max(0.0, delay)
+        if self._frame_due:
+            return max(0.0, self._last_frame + FRAME_INTERVAL - now)
+        return None
+
+    def _steps_per_second(self) -> float:
+        rate = self._rate
+        while len(rate) > 2 and rate[-1][0] - rate[0][0] > RATE_WINDOW:
+            rate.popleft()
+        if not self._running or len(rate) < 2 or rate[-1][0] <= rate[0][0]:
+            return 0.0
+        return (rate[-1][1] - rate[0][1]) / (rate[-1][0] - rate[0][0])
+
+    def _emit_frame(self, info: SessionInfo | None = None) -> None:
+        now = time.perf_counter()
+        # A paused, stepped, reset or new session always gets a fresh grid.
+        reuse = (self._running and not self._frame_due and info is None and self._grid is not None
+                 and now - self._grid_at < GRID_INTERVAL)
+        frame = compute_frame(self._session, self._steps_per_second(), self._grid if reuse else None)
+        if not reuse:
+            self._grid, self._grid_at = frame.grid, now
+        self._last_frame, self._frame_due = now, False
+        self._send("frame", replace(frame, grid=None) if reuse else frame, reuse, info)
+
+
+def serve(commands, events, stop) -> None:
+    """A process's (or thread's) whole life: one BLAS thread, then the loop."""
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(1)            # two BLAS threads made steps 7-36x slower (bench/engine.py)
+    except Exception:                   # not installed, or no BLAS it knows: not essential
+        pass
+    try:
+        EngineLoop(commands, events, stop).run()
+    finally:
+        try:
+            events.send(("stopped",))
+        except (OSError, EOFError, ValueError):
+            pass
