@@ -87,7 +87,8 @@ class MainWindow(QMainWindow):
         self.boundary, self.loss_plot = BoundaryPlot(), LossPlot()
         self.weights_plot, self.gradients_plot = WeightsPlot(), GradientsPlot()
         self.plots = (self.loss_plot, self.weights_plot, self.gradients_plot)
-        self.pacer = Pacer((self.boundary, self.network_view, *self.plots), self)
+        # Two draw groups of about equal cost: the neuron view alone, and the plots.
+        self.pacer = Pacer(((self.network_view,), (self.boundary, *self.plots)), self)
         self._build_docks()
         self.toolbar = TrainingToolbar(self.controller, self)
         self.addToolBar(Qt.TopToolBarArea, self.toolbar)

@@ -20,7 +20,11 @@ def theme_plot(plot: pg.PlotWidget, theme: str) -> None:
         axis = item.getAxis(name)
         axis.setPen(foreground)
         axis.setTextPen(foreground)
-        axis.enableAutoSIPrefix(False)     # "loss (x0.001)" reads worse than plain numbers
+        # No SI scaling: "loss (x0.001)" reads worse than plain numbers.  The empty
+        # ranges come first because pyqtgraph's enableAutoSIPrefix(False) recomputes the
+        # scale anyway and then hides it: a loss of 0.69 was labelled 690.
+        axis.setSIPrefixEnableRanges(())
+        axis.enableAutoSIPrefix(False)
 
 
 def option_checkbox(text: str, tip: str, checked: bool = False) -> QCheckBox:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QLabel
 
 from playground.frames import GRID_EXTENT
@@ -127,4 +128,7 @@ class BoundaryPlot(PlotPanel):
                 np.copyto(shown, out)
         else:
             shown = out
+        # The grid is 50 x 50: interpolated, the smooth output reads as a surface rather
+        # than as blocks; discretized, its class boundaries stay crisp.
+        self.plot.setRenderHint(QPainter.SmoothPixmapTransform, not self.discrete.isChecked())
         self.image.setImage(shown, autoLevels=False, levels=self._levels)

@@ -2,9 +2,10 @@
 
 Frames arrive from the training engine up to 60 times a second; each view only
 *takes* a frame's data then (cheap: into bounded buffers).  Drawing follows a clock,
-like a browser's animation frame: every DRAW_INTERVAL_MS each view with new data
-that is due redraws, all in the same tick, so Qt paints them in one backing-store
-flush.  The clock runs only while something is pending and stops when all is drawn,
+like a browser's animation frame: VIEW_RATE times a second each view with new
+data that is due redraws.  Views are drawn in groups on alternate ticks (the neuron
+view on one, the plots on the next), so each tick and the paint after it stay short
+and timers and input are served between them.  The clock runs only while something is pending and stops when all is drawn,
 so an idle window costs nothing; the first frame after a pause is drawn at once.
 
 Views follow a small protocol: ``pending()`` (new data waits, and the view is
@@ -21,34 +22,43 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QTimer
 
-DRAW_INTERVAL_MS = 33         # ~30 redraws a second: smooth to watch, half the GUI core to spare
-DUE_SLACK = 0.8               # a view due every N ticks may draw when N x 0.8 intervals have passed (timer jitter)
+VIEW_RATE = 30                # redraws a second of each view: smooth to watch, half the GUI core to spare
+DUE_SLACK = 0.8               # a view due every N turns may draw after N - 0.2 turns (timer jitter)
 
 
 class Pacer(QObject):
-    def __init__(self, views, parent=None):
+    """``groups``: tuples of views drawn on alternate ticks, so that no single tick
+    (and the paint that follows it) blocks the event loop for long: the clock ticks
+    ``len(groups)`` times as often, and each group still redraws VIEW_RATE times a second."""
+
+    def __init__(self, groups, parent=None):
         super().__init__(parent)
-        self.views = tuple(views)
+        self.groups = tuple(tuple(group) for group in groups)
+        self.views = tuple(view for group in self.groups for view in group)
         self.ticks = 0
         self._clock = QTimer(self)
         self._clock.setTimerType(Qt.PreciseTimer)
-        self._clock.setInterval(DRAW_INTERVAL_MS)
+        self._clock.setInterval(round(1000 / (VIEW_RATE * len(self.groups))))
         self._clock.timeout.connect(self.tick)
 
     def frame(self) -> None:
-        """New data arrived: draw now if the clock was idle, else at its next tick."""
+        """New data arrived: draw now if the clock was idle, else on its next ticks."""
         if not self._clock.isActive():
-            self.tick()
+            self._draw(self.views)
             self._clock.start()
 
     def tick(self) -> None:
-        now = time.perf_counter()
         self.ticks += 1
-        for view in self.views:
-            if view.due(now):
-                view.draw(now)
+        self._draw(self.groups[self.ticks % len(self.groups)])
         if not any(view.pending() for view in self.views):
             self._clock.stop()
+
+    @staticmethod
+    def _draw(views) -> None:
+        now = time.perf_counter()
+        for view in views:
+            if view.due(now):
+                view.draw(now)
 
     def flush(self) -> None:
         """Draw everything pending now, whatever the clock says."""
@@ -58,6 +68,7 @@ class Pacer(QObject):
                 view.draw(now)
 
 
-def due_after(drawn_at: float, now: float, every_ticks: int) -> bool:
-    """True when a view drawn at ``drawn_at`` and redrawn every ``every_ticks`` ticks is due."""
-    return now - drawn_at >= (every_ticks - 1 + DUE_SLACK) * DRAW_INTERVAL_MS / 1000 if every_ticks > 1 else True
+def due_after(drawn_at: float, now: float, every_turns: int) -> bool:
+    """True when a view drawn at ``drawn_at`` and redrawn every ``every_turns`` turns of
+    its group (1 / VIEW_RATE seconds each) is due."""
+    return every_turns <= 1 or now - drawn_at >= (every_turns - 1 + DUE_SLACK) / VIEW_RATE
