@@ -12,8 +12,8 @@ letting them draw at 30 Hz cut training to a quarter.  Two pipes join them:
 
 * commands: the GUI thread sends ``(name, argument)`` (a few hundred bytes, never
   blocking in practice); the engine applies them in order between training chunks.
-* events: a ``QThread`` (``_Bridge``) blocks on the pipe, unpickles each message and
-  turns it into a signal.  Frames go through a one-slot mailbox: the bridge
+* events: a thread of this process (``_Bridge``) blocks on the pipe, unpickles each
+  message and turns it into a signal.  Frames go through a one-slot mailbox: the bridge
   replaces the pending frame and only signals when the slot was empty, so the GUI
   delivers the newest frame once and never holds more than one in flight, however
   fast frames come.  A ``SessionInfo`` travels with the first frame of its session,
@@ -39,7 +39,7 @@ import threading
 import time
 from dataclasses import replace
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 
 from playground.engine_loop import SessionInfo, serve
 from playground.explain import ExplainRequest
@@ -74,8 +74,14 @@ class _Mailbox:
             return taken
 
 
-class _Bridge(QThread):
-    """Reads the engine's messages and turns them into signals (queued to the GUI)."""
+class _Bridge(QObject):
+    """Reads the engine's messages on a thread of its own and turns them into signals
+    (queued to the GUI thread, where this object lives).
+
+    A daemon Python thread rather than a QThread: it spends its life blocked in a
+    pipe read, and a QThread still running when its object is collected aborts the
+    whole process ("Destroyed while thread is still running").
+    """
 
     posted = Signal()                   # the mailbox went from empty to full
     running = Signal(bool)
@@ -86,10 +92,20 @@ class _Bridge(QThread):
 
     def __init__(self, events, mailbox: _Mailbox):
         super().__init__()
-        self.setObjectName("training bridge")
         self._events, self._mailbox = events, mailbox
+        self._thread = threading.Thread(target=self._run, name="training bridge", daemon=True)
 
-    def run(self) -> None:
+    def start(self) -> None:
+        self._thread.start()
+
+    def wait(self, timeout_ms: int) -> bool:
+        self._thread.join(max(0, timeout_ms) / 1000)
+        return not self._thread.is_alive()
+
+    def isRunning(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
         grid = None                     # the last grid received: frames that reuse it carry none
         while True:
             try:
@@ -97,18 +113,21 @@ class _Bridge(QThread):
             except (EOFError, OSError):
                 return                  # the engine closed its end: it has stopped
             kind = message[0]
-            if kind == "frame":
-                _, frame, grid_reused, info = message
-                if grid_reused:
-                    frame = replace(frame, grid=grid)
+            try:
+                if kind == "frame":
+                    _, frame, grid_reused, info = message
+                    if grid_reused:
+                        frame = replace(frame, grid=grid)
+                    else:
+                        grid = frame.grid
+                    if self._mailbox.put(frame, info):
+                        self.posted.emit()
+                elif kind == "stopped":
+                    return
                 else:
-                    grid = frame.grid
-                if self._mailbox.put(frame, info):
-                    self.posted.emit()
-            elif kind == "stopped":
+                    getattr(self, kind).emit(message[1])
+            except RuntimeError:        # this object was deleted with its window: nobody listens
                 return
-            else:
-                getattr(self, kind).emit(message[1])
 
 
 @contextlib.contextmanager
