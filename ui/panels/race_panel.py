@@ -16,12 +16,14 @@ import html
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSpinBox,
+                               QVBoxLayout, QWidget)
 
 from engine.race import GRADIENT_COST_REPEATS, ITERATION_MEANING, METHODS
 from ui.panels.widgets import combo, select
 from ui.plots.base import theme_plot
-from ui.theme import SERIES, plot_colors
+from ui.plots.ranges import DecadeAxis
+from ui.theme import SERIES
 
 X_AXES = (("evaluations", "loss and gradient evaluations (one forward pass each)"),
           ("gradients", "gradient evaluations"),
@@ -41,6 +43,7 @@ AXIS_TIPS = {
 # Adam's small rate: race it beside a step size chosen for gradient descent itself.
 DEFAULT_METHODS = ("gd", "gd_armijo", "adam", "lbfgs", "nelder_mead")
 COLUMNS = 6                 # 12 methods: two full rows
+PLOT_MIN_HEIGHT = 240
 UNMEASURED = "A loss+gradient call's cost in loss-only calls is measured when the race runs."
 
 
@@ -81,6 +84,9 @@ class RacePanel(QWidget):
                           [(label, key, AXIS_TIPS[key]) for key, label in X_AXES])
         self.axis.setItemText(self.axis.findData("forward_equivalents"), forward_equivalents_label(None))
         self.axis.currentIndexChanged.connect(self._draw)
+        # Its item texts are long; shown elided, the row fits a 1366-pixel screen.
+        self.axis.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.axis.setMinimumContentsLength(24)
         self.start = QPushButton("Race from the current weights")
         self.start.setAccessibleName("Start the race")
         self.start.setToolTip("Pause training and run every ticked method from the same weights on the "
@@ -100,27 +106,44 @@ class RacePanel(QWidget):
         self.cost.setToolTip(f"Before the race a loss-only call and a loss+gradient call on the full training "
                              f"set are timed on a copy of the network ({GRADIENT_COST_REPEATS} times each, "
                              f"median). Their ratio turns gradient calls into forward-pass equivalents.")
-        self.plot = pg.PlotWidget(title="Training loss during the race")
+        # Decade labels only: a log axis spanning 0.04-0.7 otherwise labels every
+        # 0.1 and 0.01 step on top of each other.
+        self.plot = pg.PlotWidget(title="Training loss during the race", axisItems={"left": DecadeAxis("left")})
         self.plot.setAccessibleName("Race plot")
         self.plot.setToolTip("Each method's full-batch training loss (log scale) as it spends its budget.")
         self.plot.setLogMode(y=True)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.plot.setMinimumHeight(PLOT_MIN_HEIGHT)
+        # A colour key in a label above the plot: a legend inside it covers the curves.
+        self.key = QLabel()
+        self.key.setTextFormat(Qt.RichText)
+        self.key.setWordWrap(True)
+        self.key.setAccessibleName("Race colour key")
+        self.key.setToolTip("Which colour is which method (dashed once the colours repeat).")
         self.summary = QLabel("Tick methods and start a race.")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.RichText)
         self.summary.setAccessibleName("Race results")
-        layout = QVBoxLayout(self)
+        # On a small screen the results must not squeeze the plot flat: scroll instead.
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.addLayout(grid)
         layout.addLayout(controls)
         layout.addWidget(self.cost)
+        layout.addWidget(self.key)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.summary)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
     def set_theme(self, theme: str) -> None:
         theme_plot(self.plot, theme)
-        self.legend.setLabelTextColor(plot_colors(theme)[1])
-        self._draw()        # legend entries take the colour when they are made
+        self._draw()
 
     def _request(self) -> None:
         methods = tuple(name for name, box in self.boxes.items() if box.isChecked())
@@ -156,7 +179,6 @@ class RacePanel(QWidget):
 
     def _draw(self) -> None:
         self.plot.clear()
-        self.legend.clear()
         key = self.axis.currentData()
         label = forward_equivalents_label(self._gradient_cost()) if key == "forward_equivalents" \
             else dict(X_AXES)[key]
@@ -167,6 +189,10 @@ class RacePanel(QWidget):
             style = Qt.SolidLine if k < len(SERIES) else Qt.DashLine
             self.plot.plot(getattr(trace, key), y, pen=pg.mkPen(SERIES[k % len(SERIES)], width=2, style=style),
                            name=trace.method)
+        self.key.setText("&nbsp;&nbsp;".join(
+            f'<span style="color:{SERIES[k % len(SERIES)]}; font-weight:bold">'
+            f'{"——" if k < len(SERIES) else "- -"}</span>&nbsp;{html.escape(t.method)}'
+            for k, t in enumerate(self._traces)))
 
 
 def summary_line(rank: int, t) -> str:
