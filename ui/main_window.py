@@ -298,6 +298,8 @@ class MainWindow(QMainWindow):
         """After a crash: offer the autosaved project back (True if restored)."""
         project = self.autosave.recoverable()
         if project is None:
+            if self.autosave.unreadable is not None:
+                self.prompter.recovery_unreadable(*self.autosave.unreadable)
             return False
         if not self.prompter.restore_recovered(project.name or "Untitled"):
             self.autosave.discard()

@@ -3,10 +3,16 @@
 Every minute an edited, unsaved project is written (atomically) to
 ``recovery.json`` beside the settings file.  A clean exit removes it, so finding
 it at start-up means the last session crashed: the window then offers it back.
+
+A recovery file that cannot be read (damaged, edited by hand, not a file) must
+never stop the app from starting: it is renamed aside, so it is neither lost nor
+read again, and the user is told where it went.
 """
 from __future__ import annotations
 
 import json
+import stat
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QFileInfo, QObject, QTimer
@@ -17,6 +23,7 @@ from engine.io.atomic import write_text_atomic
 from playground.project import parse_project
 
 AUTOSAVE_INTERVAL_MS = 60_000
+MAX_RECOVERY_BYTES = 16 * 1024 * 1024      # far above any project document; refuses /dev/zero-like files
 
 
 class Autosave(QObject):
@@ -45,16 +52,55 @@ class Autosave(QObject):
         self.path.unlink(missing_ok=True)
 
     def recoverable(self):
-        """The project left by a crashed session, or None (an unreadable file is dropped)."""
-        if not self.path.is_file():
-            return None
+        """The project left by a crashed session, or None.  An unreadable file is set
+        aside; then ``unreadable`` holds (where it went, why it could not be read)."""
+        self.unreadable: tuple[Path | None, str] | None = None
         try:
-            record = json.loads(self.path.read_text(encoding="utf-8"))
-            source = Path(record["source"]) if record.get("source") else None
-            return parse_project(record["project"], source)
-        except (OSError, ValueError, KeyError, TypeError):
-            self.discard()
+            self.path.lstat()
+        except OSError:
+            return None                 # no recovery file: the last session ended cleanly
+        try:
+            return self._read()
+        except Exception as exc:        # whatever is wrong with it, the app must still start
+            self.unreadable = (self._set_aside(), _reason(exc))
             return None
+
+    def _read(self):
+        info = self.path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("it is not a regular file")
+        if info.st_size > MAX_RECOVERY_BYTES:
+            raise ValueError(f"it is {info.st_size:,} bytes, more than any project")
+        record = json.loads(self.path.read_text(encoding="utf-8"))
+        if not isinstance(record, dict) or not isinstance(record.get("project"), dict):
+            raise ValueError("it is not an autosave record (an object holding a project)")
+        source = record.get("source")
+        if source is not None and not isinstance(source, str):
+            raise ValueError("its 'source' is not a file name")
+        return parse_project(record["project"], Path(source) if source else None)
+
+    def _set_aside(self) -> Path | None:
+        """Rename the file out of the way (kept for the curious); None if even that failed."""
+        kept = self.path.with_name(f"{self.path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+        try:
+            self.path.rename(kept)
+            return kept
+        except OSError:
+            try:
+                self.path.unlink()
+            except OSError:
+                pass
+            return None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "it is nested too deeply"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"it is not valid JSON ({exc.msg} at line {exc.lineno})"
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not text"
+    return str(exc) or type(exc).__name__
 
 
 class Prompter:
@@ -73,6 +119,12 @@ class Prompter:
         box.setDefaultButton(QMessageBox.Save)
         answer = box.exec()
         return {QMessageBox.Save: self.SAVE, QMessageBox.Discard: self.DISCARD}.get(answer, self.CANCEL)
+
+    def recovery_unreadable(self, kept_as, reason: str) -> None:
+        where = f"It was set aside as {kept_as}." if kept_as else "It was removed."
+        QMessageBox.warning(self.parent, "Autosave could not be read",
+                            f"The work autosaved by the last session could not be read: {reason}.\n\n"
+                            f"{where} NN Playground starts without it.")
 
     def restore_recovered(self, name: str) -> bool:
         answer = QMessageBox.question(

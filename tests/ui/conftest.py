@@ -35,6 +35,9 @@ class Answers:
         self.asked.append(("restore", name))
         return self.restore
 
+    def recovery_unreadable(self, kept_as, reason: str) -> None:
+        self.asked.append(("unreadable", kept_as, reason))
+
 
 @pytest.fixture
 def make_window(qtbot, settings):
