@@ -5,8 +5,11 @@ the GUI's GIL: with two cores the GUI paints on one while the engine trains on t
 other.  Where a process cannot be started it runs in a thread of the GUI process
 instead, with the same code and the same pipes.
 
-Protocol.  Commands arrive on ``commands`` as ``(name, argument)`` tuples, in the
-order the GUI sent them; they take effect between two training chunks.  Messages
+Protocol.  Commands arrive on ``commands`` as ``(method, arguments)`` tuples, where
+``method`` is one of EngineLoop's public methods (``EngineLoop.play``, ...; see
+COMMANDS), in the order the GUI sent them; they take effect between two training
+chunks.  Sending the method itself, not a name, lets a reader (and a tool) follow a
+button straight to the code it runs.  Messages
 leave on ``events`` as tuples whose first item says what they are:
 
 * ``("frame", frame, grid_reused, info)``: a ``TrainingFrame``; when ``grid_reused``
@@ -90,39 +93,40 @@ class EngineLoop:
         except (EOFError, OSError, BrokenPipeError):
             pass                        # the GUI side closed its ends: nothing left to serve
 
-    def _drain(self) -> list[tuple[str, object]]:
+    def _drain(self) -> list[tuple]:
         batch = [self._commands.recv()]
         while self._commands.poll(0):
             batch.append(self._commands.recv())
         return batch
 
-    def _handle(self, batch: list[tuple[str, object]]) -> None:
+    def _handle(self, batch: list[tuple]) -> None:
         # Of several queued projects (a slider being dragged) only the newest is built.
-        last_project = max((k for k, (name, _) in enumerate(batch) if name == "project"), default=-1)
-        for k, (name, arg) in enumerate(batch):
-            if self._stop.is_set() or name == "stop":
-                self._stop.set()
+        last_project = max((k for k, (method, _) in enumerate(batch) if method is EngineLoop.set_project),
+                           default=-1)
+        for k, (method, args) in enumerate(batch):
+            if self._stop.is_set():
                 return
-            if name == "project" and k != last_project:
+            if method is EngineLoop.set_project and k != last_project:
                 continue
-            self._command(name, arg)
+            self._command(method, args)
 
     def _send(self, *message) -> None:
         self._events.send(message)
 
-    # -- commands ------------------------------------------------------------------------
-    def _command(self, name: str, arg) -> None:
+    # -- commands (sent by playground.worker.TrainingController) ------------------------
+    def _command(self, method, args: tuple) -> None:
+        if method not in COMMANDS:
+            self._send("error", f"Unknown engine command {method!r}")
+            return
         try:
-            if name == "project":
-                self._set_project(*arg)
-            elif self._session is not None:
-                getattr(self, "_cmd_" + name)(arg)
+            if method in SESSION_FREE or self._session is not None:
+                method(self, *args)
         except ConfigError as exc:
             self._send("error", str(exc))
         except (EOFError, OSError):
             raise
         except Exception as exc:
-            self._fail(name, exc)
+            self._fail(method.__name__, exc)
 
     def _fail(self, what: str, exc: Exception) -> None:
         """A bug, not a user error: report it, stop training, keep the application alive."""
@@ -132,7 +136,7 @@ class EngineLoop:
         self._frame_due = False
         self._send("error", f"Unexpected error ({what}): {exc}")
 
-    def _set_project(self, project: Project, keep_weights: bool) -> None:
+    def set_project(self, project: Project, keep_weights: bool = False) -> None:
         session = build_session(project)            # ConfigError: the old session stays
         if keep_weights and self._session is not None:
             old = self._session.network.tensors
@@ -147,64 +151,66 @@ class EngineLoop:
                            session.dataset.task, session.steps_per_epoch)
         self._emit_frame(info)
 
-    def _cmd_play(self, _) -> None:
+    def play(self) -> None:
         if self._session.divergence is not None:
             self._send("diverged", self._session.divergence)
         else:
             self._set_running(True)
 
-    def _cmd_pause(self, _) -> None:
+    def pause(self) -> None:
         self._set_running(False)
 
-    def _cmd_toggle(self, _) -> None:
-        self._cmd_pause(None) if self._running else self._cmd_play(None)
+    def toggle(self) -> None:
+        self.pause() if self._running else self.play()
 
-    def _cmd_step(self, n: int) -> None:
+    def step(self, n: int = 1) -> None:
         self._pending_steps += max(0, int(n))
 
-    def _cmd_epoch(self, _) -> None:
+    def epoch(self) -> None:
         self._epoch_target = self._session.epoch_count + 1
 
-    def _cmd_reset(self, _) -> None:
+    def reset(self) -> None:
         self._set_running(False)
         self._session.reset()
         self._pending_steps, self._epoch_target = 0, None
         self._frame_due = True
 
-    def _cmd_lr(self, lr: float) -> None:
+    def set_learning_rate(self, lr: float) -> None:
         self._session.set_learning_rate(lr)
         self._frame_due = True
 
-    def _cmd_optimizer(self, spec: dict) -> None:
+    def set_optimizer(self, spec: dict) -> None:
         self._session.set_optimizer(spec, self._session.schedule_spec)
         self._frame_due = True
 
-    def _cmd_schedule(self, spec: dict | None) -> None:
+    def set_schedule(self, spec: dict | None) -> None:
         self._session.set_schedule(spec)
         self._frame_due = True
 
-    def _cmd_explain(self, request: ExplainRequest) -> None:
+    def explain(self, request: ExplainRequest) -> None:
         try:
             self._send("explained", explain(self._session, request))
         except ValueError as exc:           # a weight or row that this network does not have
             self._send("error", f"Cannot explain {request.weight}: {exc}")
 
-    def _cmd_race(self, arg) -> None:
+    def race(self, methods: tuple, budget: int) -> None:
         # The race works on copies of the weights, but it occupies this loop for a few
         # seconds: training pauses so the comparison starts from fixed weights.
-        methods, budget = arg
         self._set_running(False)
         try:
             self._send("raced", race(self._session, methods, budget=budget, cancelled=self._stop.is_set))
         except ValueError as exc:
             self._send("error", f"Cannot race: {exc}")
 
-    def _cmd_speed(self, steps_per_second: float | None) -> None:
+    def set_speed(self, steps_per_second: float | None) -> None:
         self._speed = None if steps_per_second is None else max(1e-3, float(steps_per_second))
         self._restart_clock()
 
-    def _cmd_frame(self, _) -> None:
+    def request_frame(self) -> None:
         self._frame_due = True
+
+    def stop(self) -> None:
+        self._stop.set()
 
     # -- training ------------------------------------------------------------------------
     def _set_running(self, running: bool) -> None:
@@ -308,6 +314,17 @@ class EngineLoop:
             self._grid, self._grid_at = frame.grid, now
         self._last_frame, self._frame_due = now, False
         self._send("frame", replace(frame, grid=None) if reuse else frame, reuse, info)
+
+
+# What the GUI may send (see the module docstring); set_project and stop work before
+# any session exists, the others wait for one.
+COMMANDS = frozenset({
+    EngineLoop.set_project, EngineLoop.play, EngineLoop.pause, EngineLoop.toggle, EngineLoop.step,
+    EngineLoop.epoch, EngineLoop.reset, EngineLoop.set_learning_rate, EngineLoop.set_optimizer,
+    EngineLoop.set_schedule, EngineLoop.explain, EngineLoop.race, EngineLoop.set_speed,
+    EngineLoop.request_frame, EngineLoop.stop,
+})
+SESSION_FREE = frozenset({EngineLoop.set_project, EngineLoop.stop, EngineLoop.set_speed})
 
 
 def serve(commands, events, stop) -> None:

@@ -10,8 +10,9 @@ GUI's GIL.  Measured before this design, with both in one process, every repaint
 competed with training for the one GIL: views redrew 2-4 times a second and
 letting them draw at 30 Hz cut training to a quarter.  Two pipes join them:
 
-* commands: the GUI thread sends ``(name, argument)`` (a few hundred bytes, never
-  blocking in practice); the engine applies them in order between training chunks.
+* commands: the GUI thread sends ``(EngineLoop.method, arguments)`` (a few hundred
+  bytes, never blocking in practice); the engine applies them in order between
+  training chunks.
 * events: a thread of this process (``_Bridge``) blocks on the pipe, unpickles each
   message and turns it into a signal.  Frames go through a one-slot mailbox: the bridge
   replaces the pending frame and only signals when the slot was empty, so the GUI
@@ -26,7 +27,7 @@ only the GIL is shared again (then the interpreter hands it over every milliseco
 Start-up: on Linux processes come from a fork server that has imported the engine
 once, so a new window's engine starts in milliseconds; elsewhere they are spawned.
 Shutdown: ``shutdown`` sets the stop flag (checked between training steps and by a
-running race), sends "stop", joins the engine (terminating it past the deadline)
+running race), sends EngineLoop.stop, joins the engine (terminating it past the deadline)
 and then the bridge, which ends when the engine closes its end of the pipe.
 """
 from __future__ import annotations
@@ -41,7 +42,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 
-from playground.engine_loop import SessionInfo, serve
+from playground.engine_loop import EngineLoop, SessionInfo, serve
 from playground.explain import ExplainRequest
 from playground.frames import TrainingFrame
 from playground.project import Project
@@ -237,32 +238,33 @@ class TrainingController(QObject):
             events_out.close()
 
     # -- commands ------------------------------------------------------------------------
-    def _command(self, name: str, arg=None) -> None:
+    def _send(self, command, *args) -> None:
+        """Queue ``command`` (one of EngineLoop's methods) for the engine, after earlier ones."""
         if self._stopped:
             return
         try:
-            self._commands.send((name, arg))
+            self._commands.send((command, args))
         except (OSError, ValueError):       # the engine is gone (it crashed): say so once
             self._stopped = True
             self.error.emit("The training engine stopped unexpectedly; save your project and restart.")
 
     def set_project(self, project: Project, keep_weights: bool = False) -> None:
-        self._command("project", (project, keep_weights))
+        self._send(EngineLoop.set_project, project, keep_weights)
 
-    def play(self) -> None: self._command("play")
-    def pause(self) -> None: self._command("pause")
-    def toggle(self) -> None: self._command("toggle")
-    def step(self, n: int = 1) -> None: self._command("step", int(n))
-    def epoch(self) -> None: self._command("epoch")
-    def reset(self) -> None: self._command("reset")     # also pauses
-    def set_learning_rate(self, lr: float) -> None: self._command("lr", lr)
-    def set_optimizer(self, spec: dict) -> None: self._command("optimizer", dict(spec))
-    def set_schedule(self, spec: dict | None) -> None: self._command("schedule", None if spec is None else dict(spec))
-    def set_speed(self, steps_per_second: float | None) -> None: self._command("speed", steps_per_second)
-    def request_frame(self) -> None: self._command("frame")
-    def explain(self, request: ExplainRequest) -> None: self._command("explain", request)
-    def race(self, methods: tuple, budget: int) -> None: self._command("race", (tuple(methods), int(budget)))
-
+    def play(self) -> None: self._send(EngineLoop.play)
+    def pause(self) -> None: self._send(EngineLoop.pause)
+    def toggle(self) -> None: self._send(EngineLoop.toggle)
+    def step(self, n: int = 1) -> None: self._send(EngineLoop.step, int(n))
+    def epoch(self) -> None: self._send(EngineLoop.epoch)
+    def reset(self) -> None: self._send(EngineLoop.reset)     # also pauses
+    def set_learning_rate(self, lr: float) -> None: self._send(EngineLoop.set_learning_rate, lr)
+    def set_optimizer(self, spec: dict) -> None: self._send(EngineLoop.set_optimizer, dict(spec))
+    def set_schedule(self, spec: dict | None) -> None:
+        self._send(EngineLoop.set_schedule, None if spec is None else dict(spec))
+    def set_speed(self, steps_per_second: float | None) -> None: self._send(EngineLoop.set_speed, steps_per_second)
+    def request_frame(self) -> None: self._send(EngineLoop.request_frame)
+    def explain(self, request: ExplainRequest) -> None: self._send(EngineLoop.explain, request)
+    def race(self, methods: tuple, budget: int) -> None: self._send(EngineLoop.race, tuple(methods), int(budget))
 
     # -- the engine ---------------------------------------------------------------------
     @property
@@ -309,7 +311,7 @@ class TrainingController(QObject):
             self._stopped = True
             self._stop.set()
             try:
-                self._commands.send(("stop", None))
+                self._commands.send((EngineLoop.stop, ()))
             except (OSError, ValueError):
                 pass
         self._engine.join(max(0.0, deadline - time.monotonic()))

@@ -273,3 +273,14 @@ def test_shutdown_during_a_race_stops_within_a_second(loaded, qtbot):
     with qtbot.waitSignal(loaded.running_changed, timeout=TIMEOUT, check_params_cb=lambda r: r is False):
         loaded.race(tuple(METHODS), 1_000_000)   # 12 methods x 5 s if nothing stopped it
     assert loaded.shutdown(timeout_ms=1000)
+
+
+def test_only_engine_commands_run_in_the_engine(loaded, qtbot, tmp_path):
+    """Commands are EngineLoop's own methods; anything else sent down the pipe is refused."""
+    import os
+    marker = tmp_path / "ran"
+    with qtbot.waitSignal(loaded.error, timeout=TIMEOUT) as refused:
+        loaded._send(os.mkdir, str(marker))
+    assert "Unknown engine command" in refused.args[0] and not marker.exists()
+    loaded.step(3)                                # the engine carries on
+    qtbot.waitUntil(lambda: step_of(loaded) == 3, timeout=TIMEOUT)
