@@ -213,12 +213,12 @@ def live_and_headless(window, project, seconds: float, rounds: int) -> dict:
         lateness.start()
         repaints.reset()
         changes.reset()
-        t0, s0, f0 = time.perf_counter(), step_of(window), window.frames_drawn
+        t0, s0, f0 = time.perf_counter(), step_of(window), window.frames_received
         run_loop(seconds)
         dt = time.perf_counter() - t0
         late.extend(lateness.stop())
         live.append((step_of(window) - s0) / dt)
-        frames.append((window.frames_drawn - f0) / dt)
+        frames.append((window.frames_received - f0) / dt)
         for name, count in {**repaints.counts, **changes.counts}.items():
             rates.setdefault(name, []).append(count / dt)
     window.controller.pause()

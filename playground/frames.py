@@ -4,7 +4,8 @@ A frame carries the engine's ``Snapshot`` (weights, gradients, gradient norms),
 a fresh full-data ``Evaluation`` and, for 2-D data sets, the network evaluated on a
 grid over the input plane: the output (decision boundary or regression surface)
 and every node's outputs (the per-neuron heatmaps).  Frames are computed in the
-worker thread, at most ~60 times a second, so the UI only draws.
+training engine's process, at most 60 times a second (engine_loop.FRAME_INTERVAL),
+so the UI only draws.
 """
 from __future__ import annotations
 

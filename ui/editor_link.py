@@ -29,7 +29,6 @@ class EditorLink(QObject):
         super().__init__(parent)
         self.editor, self.keeper, self.status_bar = editor, keeper, status_bar
         self.play_actions = tuple(play_actions)
-        self.invalid_reason = ""
         keeper.changed.connect(self._show_project)
         controller.session_changed.connect(lambda info: editor.set_input_width(info.dataset.n_features))
         editor.network_changed.connect(self._apply)
@@ -50,7 +49,6 @@ class EditorLink(QObject):
         self.keeper.annotate({"layout": layout})
 
     def _on_validity(self, ok: bool, reason: str) -> None:
-        self.invalid_reason = "" if ok else reason
         for action in self.play_actions:
             action.setEnabled(ok)
             action.setToolTip(action.text() if ok else f"Training is off until the graph is fixed: {reason}")

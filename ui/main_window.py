@@ -58,7 +58,7 @@ class MainWindow(QMainWindow):
         self.controller = controller or TrainingController(self)
         self.settings = AppSettings(settings)
         self.keeper = ProjectKeeper(self.controller, self)
-        self.frames_drawn = 0
+        self.frames_received = 0
         self._last_step = -1
         self._guide = None
 
@@ -206,7 +206,7 @@ class MainWindow(QMainWindow):
         self.network_view.show_frame(frame)
         self.boundary.show_frame(frame)
         self.pacer.frame()
-        self.frames_drawn += 1
+        self.frames_received += 1
 
     def _on_diverged(self, divergence) -> None:
         frame = self.controller.latest_frame

@@ -21,6 +21,7 @@ from ui.panels import edits
 from ui.panels.csv_dialog import CsvImportDialog, check_source, read_header
 from ui.panels.messages import show_error
 from ui.panels.thumbnails import SIZE, source_thumbnails
+from ui.panels.widgets import signals_blocked
 
 FEATURE_TIPS = {"x1": "The first coordinate.", "x2": "The second coordinate.",
                 "x1^2": "x1 squared: lets one layer draw circles and other curved boundaries.",
@@ -152,28 +153,25 @@ class DataPanel(QWidget):
         source = data["source"]
         widgets = [self.sources, self.noise, self.train_percent, self.batch_size, self.full_batch, self.seed,
                    *self.features.values()]
-        for w in widgets:
-            w.blockSignals(True)
-        self.sources.clearSelection()
-        for k in range(self.sources.count()):
-            item = self.sources.item(k)
-            item.setSelected(isinstance(source, str) and item.data(Qt.UserRole) == source)
-        self.noise.setValue(round(100 * data.get("noise", 0.0)))
-        self.train_percent.setValue(round(100 * data.get("train_fraction", 0.5)))
-        batch = project.training.get("batch_size", 10)
-        self.full_batch.setChecked(batch == "full")
-        self.batch_size.setEnabled(batch != "full")
-        if batch != "full":
-            self.batch_size.setValue(batch)
-        self.seed.setValue(project.seed)
-        generated = isinstance(source, str) and source in GENERATORS
-        chosen = set(data.get("features", ("x1", "x2")))
-        for name, box in self.features.items():
-            box.setChecked(name in chosen)
-            box.setEnabled(generated)
-        self.noise.setEnabled(generated)
-        for w in widgets:
-            w.blockSignals(False)
+        with signals_blocked(*widgets):
+            self.sources.clearSelection()
+            for k in range(self.sources.count()):
+                item = self.sources.item(k)
+                item.setSelected(isinstance(source, str) and item.data(Qt.UserRole) == source)
+            self.noise.setValue(round(100 * data.get("noise", 0.0)))
+            self.train_percent.setValue(round(100 * data.get("train_fraction", 0.5)))
+            batch = project.training.get("batch_size", 10)
+            self.full_batch.setChecked(batch == "full")
+            self.batch_size.setEnabled(batch != "full")
+            if batch != "full":
+                self.batch_size.setValue(batch)
+            self.seed.setValue(project.seed)
+            generated = isinstance(source, str) and source in GENERATORS
+            chosen = set(data.get("features", ("x1", "x2")))
+            for name, box in self.features.items():
+                box.setChecked(name in chosen)
+                box.setEnabled(generated)
+            self.noise.setEnabled(generated)
         self._update_labels()
 
     # -- edits -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLineEdit, QWidget
 
 from ui.panels.explanations import HYPER_TIPS
+from ui.panels.widgets import signals_blocked
 
 
 def _number_text(value) -> str:
@@ -96,13 +97,12 @@ class HyperForm(QWidget):
             value = current.get(key, default)
             values = list(value) if isinstance(default, (tuple, list)) else [value]
             for e, v in zip(editors, values):
-                e.blockSignals(True)
-                if isinstance(e, QCheckBox):
-                    e.setChecked(bool(v))
-                else:
-                    e.setText(_number_text(v))
-                    e.setProperty("last", e.text())
-                e.blockSignals(False)
+                with signals_blocked(e):
+                    if isinstance(e, QCheckBox):
+                        e.setChecked(bool(v))
+                    else:
+                        e.setText(_number_text(v))
+                        e.setProperty("last", e.text())
 
     def values(self) -> dict:
         """Current settings; a blank or unparsable box falls back to the default."""

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGridLayout, QGro
 
 from playground.explain import Explanation, ExplainRequest
 from ui.panels.teaching_text import chain_rule_html, check_text, curvature_html, limit_html
+from ui.panels.widgets import signals_blocked
 from ui.plots.base import theme_plot
 from ui.theme import NEGATIVE, POSITIVE
 
@@ -43,7 +44,6 @@ class WhyPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._plan = None
         self._asked_at = -1e9
         self._widths: dict[str, tuple[int, int]] = {}     # dense id -> (units, inputs)
 
@@ -167,15 +167,13 @@ class WhyPanel(QWidget):
     # -- what to explain ---------------------------------------------------------------
     def set_plan(self, plan, n_train_rows: int) -> None:
         """A new network (from SessionInfo): offer its dense layers' weights."""
-        self._plan = plan
         self._widths = {s.node.id: (s.width, s.in_width) for s in plan.dense_steps}
         current = self.layer.currentText()
-        self.layer.blockSignals(True)
-        self.layer.clear()
-        self.layer.addItems(list(self._widths))
-        if current in self._widths:
-            self.layer.setCurrentText(current)
-        self.layer.blockSignals(False)
+        with signals_blocked(self.layer):
+            self.layer.clear()
+            self.layer.addItems(list(self._widths))
+            if current in self._widths:
+                self.layer.setCurrentText(current)
         self.row.setRange(0, max(0, n_train_rows - 1))
         self._update_ranges()
 
@@ -183,14 +181,11 @@ class WhyPanel(QWidget):
         """Follow the weight from neuron ``source`` into neuron ``unit`` of ``node_id``."""
         if node_id not in self._widths:
             return
-        for widget in (self.layer, self.unit, self.source):
-            widget.blockSignals(True)       # one request for the new weight, not three
-        self.layer.setCurrentText(node_id)
-        self._update_ranges()
-        self.unit.setValue(unit)
-        self.source.setValue(source)
-        for widget in (self.layer, self.unit, self.source):
-            widget.blockSignals(False)
+        with signals_blocked(self.layer, self.unit, self.source):     # one request, not three
+            self.layer.setCurrentText(node_id)
+            self._update_ranges()
+            self.unit.setValue(unit)
+            self.source.setValue(source)
         self.request()
 
     def _update_ranges(self) -> None:

@@ -1,6 +1,8 @@
 """Small factories so every control gets its accessible name and tooltip in one place."""
 from __future__ import annotations
 
+import contextlib
+
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import QComboBox
@@ -36,14 +38,25 @@ def _follow_tip(box: QComboBox) -> None:
     box.setToolTip(f"{general}\n\n{box.currentText()}: {item_tip}" if item_tip else general)
 
 
+@contextlib.contextmanager
+def signals_blocked(*widgets):
+    """Change ``widgets`` from code without their change signals firing (a refresh from
+    the project, not a user's edit); signals resume even if the body raises."""
+    previous = [w.blockSignals(True) for w in widgets]
+    try:
+        yield
+    finally:
+        for w, was in zip(widgets, previous):
+            w.blockSignals(was)
+
+
 def select(box: QComboBox, data) -> None:
     """Show ``data`` in ``box`` without emitting signals (for refreshing from a project)."""
-    box.blockSignals(True)
-    index = box.findData(data)
-    if index >= 0:
-        box.setCurrentIndex(index)
-    elif box.isEditable():
-        box.setEditText(f"{data:g}" if isinstance(data, (int, float)) else str(data))
-    box.blockSignals(False)
+    with signals_blocked(box):
+        index = box.findData(data)
+        if index >= 0:
+            box.setCurrentIndex(index)
+        elif box.isEditable():
+            box.setEditText(f"{data:g}" if isinstance(data, (int, float)) else str(data))
     _follow_tip(box)
 
