@@ -108,6 +108,7 @@ class RaceTrace:
     learning_rate: float        # the lr a gradient stepper used (sign_decay: lr0, rprop: its initial
                                 #   step), nan for methods that choose every step themselves
     message: str                # scipy's termination message, "budget used", "time limit reached", ...
+    start_step: int = 0         # the session's step whose weights every method started from
 
 
 class _StopRace(Exception):
@@ -258,7 +259,8 @@ class _Problem:
                          iterations=iters.astype(np.int64),
                          forward_equivalents=(evals - grads) + grads * float(gradient_cost),
                          gradient_cost=float(gradient_cost), final_loss=float(final_loss),
-                         learning_rate=float(learning_rate), message=message)
+                         learning_rate=float(learning_rate), message=message,
+                         start_step=int(self.session.step_count))
 
 
 # -- the methods ----------------------------------------------------------------------

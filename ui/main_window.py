@@ -90,6 +90,9 @@ class MainWindow(QMainWindow):
         # Two draw groups of about equal cost: the neuron view alone, and the plots.
         self.pacer = Pacer(((self.network_view,), (self.boundary, *self.plots)), self)
         self._build_docks()
+        # Results measured from one step's weights: marked when training moves on,
+        # cleared for a new network or fresh weights.
+        self.result_panels = (self.why_panel, self.training_panel, self.race_panel)
         self.toolbar = TrainingToolbar(self.controller, self)
         self.addToolBar(Qt.TopToolBarArea, self.toolbar)
         self.status = TrainingStatus(self.statusBar())
@@ -192,6 +195,7 @@ class MainWindow(QMainWindow):
         self.status.clear()
         self.banner.hide()
         self._last_step = -1
+        self._clear_results()
 
     def _on_frame(self, frame) -> None:
         step = frame.snapshot.step
@@ -199,6 +203,9 @@ class MainWindow(QMainWindow):
             for plot in self.plots:
                 plot.clear()
             self.banner.hide()
+            self._clear_results()
+        for panel in self.result_panels:
+            panel.note_step(step)
         self._last_step = step
         for plot in self.plots:
             plot.add(frame)
@@ -207,6 +214,10 @@ class MainWindow(QMainWindow):
         self.boundary.show_frame(frame)
         self.pacer.frame()
         self.frames_received += 1
+
+    def _clear_results(self) -> None:
+        for panel in self.result_panels:
+            panel.clear_results()
 
     def _on_diverged(self, divergence) -> None:
         frame = self.controller.latest_frame
@@ -221,7 +232,7 @@ class MainWindow(QMainWindow):
 
     def _show_curvature(self, explanation) -> None:
         if explanation.limit is not None:
-            self.training_panel.show_curvature(explanation.limit)
+            self.training_panel.show_curvature(explanation.limit, explanation.step)
 
     def _show_weight(self, node_id: str, unit: int, source: int) -> None:
         """A click on an edge: the chain rule for that weight."""

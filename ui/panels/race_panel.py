@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxL
                                QVBoxLayout, QWidget)
 
 from engine.race import GRADIENT_COST_REPEATS, ITERATION_MEANING, METHODS
+from ui.panels.staleness import MeasuredAt
 from ui.panels.widgets import combo, select
 from ui.plots.base import theme_plot
 from ui.plots.ranges import DecadeAxis
@@ -63,6 +64,7 @@ class RacePanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._traces = []
+        self._measured = MeasuredAt()           # the step whose weights the race started from
         self.boxes: dict[str, QCheckBox] = {}
         grid = QGridLayout()
         for k, name in enumerate(METHODS):
@@ -156,6 +158,8 @@ class RacePanel(QWidget):
 
     def show_race(self, traces) -> None:
         self._traces = list(traces)
+        if self._traces:
+            self._measured.measured(self._traces[0].start_step)
         self.start.setEnabled(True)
         self._show_cost()
         self._draw()
@@ -173,6 +177,20 @@ class RacePanel(QWidget):
                           f"this race, median of {GRADIENT_COST_REPEATS} timings each).")
         self.axis.setItemText(self.axis.findData("forward_equivalents"), forward_equivalents_label(cost))
         select(self.axis, self.axis.currentData())      # the box's tooltip names the current item's text
+
+    def note_step(self, step: int) -> None:
+        """The weights are now those of ``step``: mark the race out of date if it is."""
+        if self._measured.moved_to(step):
+            self.summary.setText(f"<i>{html.escape(self._measured.notice(step))} Race again to compare from "
+                                 f"here.</i><br>{self.summary.text()}")
+
+    def clear_results(self) -> None:
+        """A new network or fresh weights: the curves belonged to other weights."""
+        self._measured.clear()
+        self._traces = []
+        self._draw()
+        self.key.setText("")
+        self.summary.setText("A new network: tick methods and start a race.")
 
     def race_failed(self) -> None:
         self.start.setEnabled(True)

@@ -23,6 +23,7 @@ from ui.panels.explanations import (INIT_PARAMS, INIT_TIPS, LEARNING_RATE_TIP, O
                                     REGULARIZATION_RATE_TIP, REGULARIZATION_TIPS, SCHEDULE_TIPS, activation_tip,
                                     loss_tip)
 from ui.panels.hyper_form import HyperForm
+from ui.panels.staleness import MeasuredAt
 from ui.panels.teaching_text import limit_html, limit_short
 from ui.panels.widgets import combo, select
 
@@ -71,6 +72,7 @@ class TrainingPanel(QWidget):
                                   "momentum moves the limit, adaptive and sign methods have none.")
         self.stable_lr.clicked.connect(self.curvature_requested)
         self.curvature = QLabel("")
+        self._measured = MeasuredAt()
         self.curvature.setWordWrap(True)
         self.curvature.setAccessibleName("Stable learning rate")
         limit_row = QHBoxLayout()
@@ -89,10 +91,23 @@ class TrainingPanel(QWidget):
             form.addRow(label, widget) if label else form.addRow(widget)
         self._connect()
 
-    def show_curvature(self, limit) -> None:
-        """``limit``: an engine.teaching.StepLimit for the session's optimiser."""
+    def show_curvature(self, limit, step: int) -> None:
+        """``limit``: an engine.teaching.StepLimit for the session's optimiser, measured
+        from the weights of ``step``."""
+        self._measured.measured(step)
         self.curvature.setText(limit_short(limit))
         self.curvature.setToolTip(limit_html(limit))
+
+    def note_step(self, step: int) -> None:
+        """The weights are now those of ``step``: mark the limit out of date if it is."""
+        if self._measured.moved_to(step):
+            self.curvature.setText(f"out of date (measured at step {self._measured.step:,}): measure again")
+            self.curvature.setToolTip(self._measured.notice(step))
+
+    def clear_results(self) -> None:
+        self._measured.clear()
+        self.curvature.setText("")
+        self.curvature.setToolTip("")
 
     def _connect(self) -> None:
         self.hidden_activation.currentIndexChanged.connect(

@@ -20,12 +20,14 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGridLayout, QGro
                                QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from playground.explain import Explanation, ExplainRequest
+from ui.panels.staleness import MeasuredAt
 from ui.panels.teaching_text import chain_rule_html, check_text, curvature_html, limit_html
 from ui.panels.widgets import signals_blocked
 from ui.plots.base import theme_plot
 from ui.theme import NEGATIVE, POSITIVE
 
 CONTENT_MIN_HEIGHT = 720   # text, three plots of ~200 px and the curvature facts
+NOT_MEASURED = "Curvature not measured yet for these weights."
 AUTO_INTERVAL_S = 0.5      # while training runs, ask for a fresh explanation at most this often
 
 
@@ -45,6 +47,8 @@ class WhyPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._asked_at = -1e9
+        self._measured = MeasuredAt()           # the step the curvature shown was measured at
+        self._curvature_html = ""
         self._widths: dict[str, tuple[int, int]] = {}     # dense id -> (units, inputs)
 
         self.layer = QComboBox()
@@ -120,7 +124,7 @@ class WhyPanel(QWidget):
         self.spectrum_dots = pg.ScatterPlotItem(size=6, pen=None)
         self.spectrum_plot.addItem(self.spectrum_dots)
 
-        self.curvature = QLabel("Curvature not measured yet.")
+        self.curvature = QLabel(NOT_MEASURED)
         self.curvature.setWordWrap(True)
         self.curvature.setTextFormat(Qt.RichText)
         self.curvature.setAccessibleName("Curvature and stable learning rate")
@@ -239,10 +243,27 @@ class WhyPanel(QWidget):
                                    f"{e.gradient_step:.4g}"
                                    + (" (your optimiser's own step differs)." if e.optimizer != "sgd" else "."))
         if e.limit is not None:
-            self.curvature.setText(f"{curvature_html(e.limit.curvature)}<br>{limit_html(e.limit)}")
+            self._measured.measured(e.step)
+            self._curvature_html = f"{curvature_html(e.limit.curvature)}<br>{limit_html(e.limit)}"
+            self.curvature.setText(self._curvature_html)
             self._show_spectrum(e.limit.curvature)
         self.dead.setText(", ".join(f"{node}: {d.count} of {self._widths.get(node, (0,))[0]}"
                                     for node, d in e.dead.items()) or "no ReLU layers")
+
+    # -- results that belong to one step's weights ----------------------------------------
+    def note_step(self, step: int) -> None:
+        """The weights are now those of ``step``: mark the curvature out of date if it is."""
+        if self._measured.moved_to(step):
+            self.curvature.setText(f"<i>{self._measured.notice(step)} Press Measure curvature again.</i><br>"
+                                   f"{self._curvature_html}")
+            self.spectrum_plot.setTitle(f"{self.spectrum_plot.getPlotItem().titleLabel.text} (out of date)")
+
+    def clear_results(self) -> None:
+        """A new network or fresh weights: earlier measurements say nothing about them."""
+        self._measured.clear()
+        self.curvature.setText(NOT_MEASURED)
+        self.spectrum_dots.setData([], [])
+        self.spectrum_plot.setTitle("Hessian eigenvalues")
 
     def _show_spectrum(self, k) -> None:
         values = np.asarray(k.ritz_values, dtype=np.float64)
