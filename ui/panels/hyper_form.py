@@ -13,7 +13,7 @@ from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLineEdit, QWidget
 
 from ui.panels.explanations import HYPER_TIPS
-from ui.panels.widgets import signals_blocked
+from ui.panels.widgets import signals_blocked, space_plays
 
 
 def _number_text(value) -> str:
@@ -81,6 +81,7 @@ class HyperForm(QWidget):
         edit.setAccessibleName(f"{self.owner} {name}")
         edit.setToolTip(tip)
         edit.setMaximumWidth(90)
+        space_plays(edit)
         edit.editingFinished.connect(self._finished)
         edit.setProperty("last", text)
         return edit

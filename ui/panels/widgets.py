@@ -3,9 +3,30 @@ from __future__ import annotations
 
 import contextlib
 
-from PySide6.QtCore import QLocale, Qt
+from PySide6.QtCore import QEvent, QLocale, QObject, Qt
 from PySide6.QtGui import QDoubleValidator
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QComboBox, QWidget
+
+
+class _SpaceIsNotText(QObject):
+    """Lets Space reach the window's Play shortcut from a field that holds a number.
+
+    A text field claims every printable key before shortcuts see it; a number has
+    no use for a space, and a learner expects Space to play wherever the focus is."""
+
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.ShortcutOverride and event.key() == Qt.Key_Space and not event.modifiers():
+            event.ignore()              # not ours: the shortcut system takes it
+            return True
+        return False
+
+
+_SPACE_FILTER = _SpaceIsNotText()
+
+
+def space_plays(field: QWidget) -> None:
+    """Install the Space pass-through on a numeric field (see _SpaceIsNotText)."""
+    field.installEventFilter(_SPACE_FILTER)
 
 
 def combo(name: str, tip: str, items=(), editable: bool = False) -> QComboBox:
@@ -23,6 +44,11 @@ def combo(name: str, tip: str, items=(), editable: bool = False) -> QComboBox:
         validator.setLocale(QLocale.c())
         box.lineEdit().setValidator(validator)
         box.setInsertPolicy(QComboBox.NoInsert)
+        # No inline completion: typing "1" must mean 1, not the first preset that
+        # starts with "1" (1e-05) with the rest selected, accepted by Enter.
+        box.setCompleter(None)
+        space_plays(box.lineEdit())
+        space_plays(box)            # an ignored override goes on to the box, which would claim it
     for text, data, item_tip in items:
         box.addItem(text, data)
         if item_tip:
