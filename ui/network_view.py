@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QVBoxLayout, QWidge
 
 from ui.panels.layer_controls import LayerControls
 from ui.plots.neuron_maps import NeuronMaps
-from ui.theme import NEGATIVE, NEUTRAL, POSITIVE, diverging_lut_bgra
+from ui.theme import NEGATIVE, NEUTRAL, POSITIVE, diverging_lut_bgra, plot_colors
 
 RADIUS = 17
 EDGE_HIT_WIDTH = 8.0       # width (scene units) of the band around an edge where a click selects it
@@ -218,6 +218,7 @@ class NetworkView(QWidget):
         self._columns: dict[str, float] = {}
         self._slots: dict = {}          # node id -> heatmap images, one per drawn unit
         self._labels: list = []         # text items, recoloured with the theme
+        self._theme = "light"
 
     # -- building (once per session) --------------------------------------------------
     def set_session(self, info) -> None:
@@ -265,7 +266,7 @@ class NetworkView(QWidget):
 
     def _text(self, text: str, x: float, y: float, centre: bool = False, right: bool = False) -> None:
         label = self.scene.addSimpleText(text)
-        label.setBrush(QBrush(self.palette().windowText().color()))
+        label.setBrush(QBrush(QColor(plot_colors(self._theme)[1])))
         self._labels.append(label)
         box = label.boundingRect()
         label.setPos(x - (box.width() / 2 if centre else box.width() if right else 0),
@@ -394,9 +395,14 @@ class NetworkView(QWidget):
         if self._frame is not None:
             self._show_units()
 
-    def set_theme(self, _theme: str) -> None:
-        """Text follows the application palette (set by ui.theme.apply_theme)."""
-        brush = QBrush(self.palette().windowText().color())
+    def set_theme(self, theme: str) -> None:
+        """Text in the theme's foreground, on the theme's background.  The colours come
+        from ui.theme, not from the widget's palette: a new application palette reaches
+        the widgets only later, so reading it here gave the previous theme's colour."""
+        self._theme = theme
+        background, foreground = plot_colors(theme)
+        self.view.setBackgroundBrush(QBrush(QColor(background)))
+        brush = QBrush(QColor(foreground))
         for label in self._labels:
             label.setBrush(brush)
 

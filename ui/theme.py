@@ -24,13 +24,18 @@ def diverging_colormap() -> pg.ColorMap:
     return pg.ColorMap([0.0, 0.5, 1.0], [QColor(NEGATIVE), QColor(NEUTRAL), QColor(POSITIVE)])
 
 
-def surface_colormap() -> pg.ColorMap:
-    """The diverging map washed out towards white, for surfaces under data points:
-    points keep the full colours, so a misclassified point stands out."""
+def surface_colormap(theme: str = "light") -> pg.ColorMap:
+    """The diverging map washed out towards the theme's background, for surfaces under
+    data points: points keep the full colours, so a misclassified point stands out."""
+    background = QColor(plot_colors(theme)[0])
+
     def wash(color: str, keep: float = 0.45) -> QColor:
         c = QColor(color)
-        return QColor.fromRgbF(*(keep * v + (1 - keep) for v in (c.redF(), c.greenF(), c.blueF())))
-    return pg.ColorMap([0.0, 0.5, 1.0], [wash(NEGATIVE), wash(NEUTRAL, 1.0), wash(POSITIVE)])
+        return QColor.fromRgbF(*(keep * v + (1 - keep) * b for v, b in
+                                 zip((c.redF(), c.greenF(), c.blueF()),
+                                     (background.redF(), background.greenF(), background.blueF()))))
+    middle = wash(NEUTRAL, 1.0) if theme == "light" else wash(NEUTRAL, 0.25)
+    return pg.ColorMap([0.0, 0.5, 1.0], [wash(NEGATIVE), middle, wash(POSITIVE)])
 
 
 def diverging_lut_bgra(n: int = 256) -> np.ndarray:

@@ -55,6 +55,10 @@ class BoundaryPlot(PlotPanel):
         self._buffer = np.zeros((1, 1))
         self._show_test(False)
 
+    def set_theme(self, theme: str) -> None:
+        super().set_theme(theme)
+        self.image.setColorMap(surface_colormap(theme))     # the surface fades into the background
+
     def _show_test(self, on: bool) -> None:
         self.test_points.setVisible(on and self._output_plane)
 
