@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from engine.errors import ConfigError
 from playground.project import load_project
 from ui.panels.documents import DEFAULT_EXAMPLE
-from ui.panels.settings import APPLICATION, ORGANIZATION, AppSettings
+from ui.settings import APPLICATION, ORGANIZATION, AppSettings
 
 
 def _initial_project(argv: list[str], settings: AppSettings):

@@ -16,12 +16,12 @@ from ui.editor_link import EditorLink
 from ui.network_view import NetworkView
 from ui.panels.data_panel import DataPanel
 from ui.panels.documents import Documents, PathChooser
-from ui.panels.menus import build_menus
+from ui.menus import build_menus
 from ui.panels.messages import show_error
-from ui.panels.project_keeper import ProjectKeeper
-from ui.panels.settings import AppSettings
-from ui.panels.status import DivergenceBanner, TrainingStatus
-from ui.panels.toolbar import TrainingToolbar
+from ui.project_keeper import ProjectKeeper
+from ui.settings import AppSettings
+from ui.status import DivergenceBanner, TrainingStatus
+from ui.toolbar import TrainingToolbar
 from ui.panels.training_panel import TrainingPanel
 from ui.panels.race_panel import RacePanel
 from ui.panels.why_panel import WhyPanel
@@ -149,7 +149,9 @@ class MainWindow(QMainWindow):
         self.keeper.dirty_changed.connect(lambda _: self._update_title())
         for panel in (self.data_panel, self.training_panel):
             panel.rebuild_requested.connect(self.keeper.rebuild)
-        self.training_panel.tune_requested.connect(self.keeper.tune)
+        self.training_panel.learning_rate_requested.connect(self.keeper.set_learning_rate)
+        self.training_panel.optimizer_requested.connect(self.keeper.set_optimizer)
+        self.training_panel.schedule_requested.connect(self.keeper.set_schedule)
         self.network_view.network_edited.connect(lambda network: self.keeper.rebuild({"network": network}, False))
         self.data_panel.csv_file_wanted.connect(self._choose_csv)
         c.session_changed.connect(lambda info: self.why_panel.set_plan(info.plan, len(info.dataset.X_train)))

@@ -28,7 +28,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPainterPathStroker, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QVBoxLayout, QWidget
 
-from ui.panels.layer_controls import LayerControls
+from ui.layer_controls import LayerControls
 from ui.plots.neuron_maps import NeuronMaps
 from ui.theme import NEGATIVE, NEUTRAL, POSITIVE, diverging_lut_bgra, plot_colors
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import QSettings
 
 from playground import app as app_module
 from tests.ui.conftest import EXAMPLES
-from ui.panels.settings import AppSettings
+from ui.settings import AppSettings
 
 
 def test_project_on_the_command_line_wins(settings):

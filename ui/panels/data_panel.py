@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGridLayout, QHBoxLayout,
 
 from engine.data import FEATURES, GENERATORS, SHIPPED
 from engine.errors import ConfigError
-from ui.panels import edits
+from playground import edits
 from ui.panels.csv_dialog import CsvImportDialog, check_source, read_header
 from ui.panels.messages import show_error
 from ui.panels.thumbnails import SIZE, source_thumbnails

@@ -3,16 +3,26 @@
 Each ``*_dialog`` method asks for a path through ``PathChooser`` and then calls
 the plain method that does the work, so tests (and scripts) call the plain
 methods, or swap the chooser, instead of driving native file dialogs.
+
+Exports run on a worker thread (``ExportJob``) behind a progress dialog with a
+Cancel button, so a large network's export never freezes the window.  The export
+is NumPy and pure Python, which releases the GIL often enough for the GUI to stay
+responsive.  Cancel stops it at the next safe point and the atomic write discards
+the temporary file: nothing is left behind.  Plot exports stay on the GUI thread
+because Qt paints only there; the loss history is a few kilobytes.
 """
 from __future__ import annotations
 
 import dataclasses
+import threading
 from pathlib import Path
+from typing import Callable
 
 import pyqtgraph.exporters as exporters
+from PySide6.QtCore import QEventLoop, QObject, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QProgressBar, QProgressDialog, QPushButton
 
 from engine.errors import ConfigError
 from playground.export import FILE_SUFFIX, export_model
@@ -71,10 +81,110 @@ def _export_svg(view, item, path: str) -> None:
     painter.end()
 
 
-class Documents:
+class ExportCancelled(Exception):
+    """Raised on the export thread at its next progress report once Cancel was pressed."""
+
+
+DONE, CANCELLED, FAILED = "done", "cancelled", "failed"
+PROGRESS_STEPS = 1000       # the progress bar's resolution
+SHOW_AFTER_MS = 400         # quick exports finish before the dialog would flash up
+
+
+class ExportJob(QObject):
+    """One export on a Python thread, with a window-modal progress dialog and Cancel.
+
+    ``work(progress)`` runs on the thread; ``progress(fraction)`` updates the bar and
+    raises ``ExportCancelled`` once Cancel was pressed.  ``finished(outcome, message)``
+    is delivered on the GUI thread with outcome "done", "cancelled" or "failed".
+    """
+
+    progressed = Signal(int)
+    finished = Signal(str, str)
+
+    def __init__(self, parent, title: str, work: Callable[[Callable[[float], None]], None]):
+        super().__init__(parent)
+        self.outcome: str | None = None
+        self.message = ""
+        self._cancel = threading.Event()
+        self.dialog = self._make_dialog(parent, title)
+        self.progressed.connect(self.dialog.setValue)
+        self.finished.connect(self._close)
+        self._thread = threading.Thread(target=self._run, args=(work,), name="export", daemon=True)
+
+    def _make_dialog(self, parent, title: str) -> QProgressDialog:
+        dialog = QProgressDialog(title, "Cancel", 0, PROGRESS_STEPS, parent)
+        dialog.setWindowTitle("Exporting")
+        dialog.setWindowModality(Qt.WindowModal)
+        dialog.setAutoReset(False)      # the job, not the bar reaching 100%, decides when it is over
+        dialog.setAutoClose(False)
+        dialog.setMinimumDuration(SHOW_AFTER_MS)
+        dialog.setAccessibleName("Export progress")
+        dialog.setToolTip("Writing the export file; Cancel stops it and leaves no file behind")
+        button = QPushButton("Cancel")
+        button.setAccessibleName("Cancel export")
+        button.setToolTip("Stop the export; the file is not written and any earlier file stays as it was")
+        dialog.setCancelButton(button)
+        self.cancel_button = button
+        bar = QProgressBar()
+        bar.setAccessibleName("Export progress bar")
+        bar.setToolTip("How much of the export is done")
+        dialog.setBar(bar)
+        dialog.canceled.connect(self.cancel)
+        dialog.setValue(0)
+        return dialog
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def cancel(self) -> None:
+        """Ask the export to stop; it does at its next progress report."""
+        if self.outcome is None:
+            self._cancel.set()
+            self.dialog.setLabelText("Cancelling…")
+
+    def _progress(self, fraction: float) -> None:
+        if self._cancel.is_set():
+            raise ExportCancelled()
+        self.progressed.emit(round(min(max(fraction, 0.0), 1.0) * PROGRESS_STEPS))
+
+    def _run(self, work) -> None:
+        outcome, message = DONE, ""
+        try:
+            work(self._progress)
+        except ExportCancelled:
+            outcome = CANCELLED
+        except (OSError, ConfigError) as exc:
+            outcome, message = FAILED, str(exc)
+        except Exception as exc:    # a bug: still say what happened rather than fail silently
+            outcome, message = FAILED, f"{type(exc).__name__}: {exc}"
+        self.finished.emit(outcome, message)    # queued: the slots run on the GUI thread
+
+    def _close(self, outcome: str, message: str) -> None:
+        self.outcome, self.message = outcome, message
+        self.dialog.canceled.disconnect(self.cancel)
+        self.dialog.close()
+        self.dialog.deleteLater()
+
+    def wait(self) -> str:
+        """Run the event loop (the window stays live) until the job ends; returns the outcome."""
+        if self.outcome is None:
+            loop = QEventLoop()
+            self.finished.connect(loop.quit)
+            loop.exec()
+        return self.outcome
+
+
+class Documents(QObject):
+    """The File menu's work. ``export_finished(outcome, path)`` follows every export."""
+
+    export_started = Signal(object)         # the ExportJob
+    export_finished = Signal(str, str)      # outcome ("done", "cancelled", "failed"), the target path
+
     def __init__(self, window, keeper, controller, settings, plots: dict, chooser: PathChooser):
+        super().__init__(window)
         self.window, self.keeper, self.controller = window, keeper, controller
         self.settings, self.plots, self.chooser = settings, plots, chooser
+        self.jobs: list[ExportJob] = []
 
     def _error(self, title: str, exc: Exception) -> None:
         show_error(self.window, title, str(exc))
@@ -139,19 +249,51 @@ class Documents:
         return bool(path) and self.save_project(path)
 
     # -- exports ------------------------------------------------------------------------
-    def export_weights(self, fmt: str, path) -> bool:
+    def start_export(self, fmt: str, path) -> ExportJob | None:
+        """Begin exporting the weights shown now as ``fmt`` to ``path`` on a worker thread.
+
+        Returns the running job (its ``finished`` signal reports the outcome), or None
+        when there is nothing to export yet.
+        """
         frame, info = self.controller.latest_frame, self.controller.session_info
         if frame is None or info is None:
             show_error(self.window, "Nothing to export", "The network has not been built yet.")
-            return False
-        try:
-            export_model(info.plan, frame.snapshot.weights, info.dataset.feature_names, fmt, path,
-                         info.dataset.input_scaling)
-        except (OSError, ConfigError) as exc:
-            self._error("Cannot export the weights", exc)
-            return False
-        self.window.statusBar().showMessage(f"Exported the weights of step {frame.snapshot.step} to {path}", 5000)
-        return True
+            return None
+        # The snapshot's arrays are read-only copies and the plan is immutable, so the
+        # thread can read them while training goes on.
+        weights, step = frame.snapshot.weights, frame.snapshot.step
+        plan, names, scaling = info.plan, info.dataset.feature_names, info.dataset.input_scaling
+
+        def work(progress):
+            export_model(plan, weights, names, fmt, path, scaling, progress=progress)
+
+        job = ExportJob(self.window, f"Exporting the weights of step {step} as {fmt} to {Path(path).name}…", work)
+        job.finished.connect(lambda outcome, message: self._export_done(job, outcome, message, step, path))
+        self.jobs.append(job)
+        self.export_started.emit(job)
+        job.start()
+        return job
+
+    def _export_done(self, job: ExportJob, outcome: str, message: str, step: int, path) -> None:
+        self.jobs.remove(job)
+        job.deleteLater()
+        if outcome == DONE:
+            self.window.statusBar().showMessage(f"Exported the weights of step {step} to {path}", 5000)
+        elif outcome == CANCELLED:
+            self.window.statusBar().showMessage(f"Export cancelled; {path} was not written", 5000)
+        else:
+            show_error(self.window, "Cannot export the weights", message)
+        self.export_finished.emit(outcome, str(path))
+
+    def cancel_exports(self) -> None:
+        """Cancel every running export (e.g. before the window closes)."""
+        for job in list(self.jobs):
+            job.cancel()
+
+    def export_weights(self, fmt: str, path) -> bool:
+        """Export and wait for the result while the window stays responsive; True if written."""
+        job = self.start_export(fmt, path)
+        return job is not None and job.wait() == DONE
 
     def export_weights_dialog(self, fmt: str) -> bool:
         suffix = FILE_SUFFIX[fmt]

@@ -18,7 +18,7 @@ from engine.initializers import INITIALIZERS
 from engine.losses import LOSSES
 from engine.optimizers import DEFAULTS as OPTIMIZER_DEFAULTS
 from engine.schedules import SCHEDULE_DEFAULTS, SCHEDULES
-from ui.panels import edits
+from playground import edits
 from ui.panels.explanations import (INIT_PARAMS, INIT_TIPS, LEARNING_RATE_TIP, OPTIMIZER_TIPS, PRECISION_TIP,
                                     REGULARIZATION_RATE_TIP, REGULARIZATION_TIPS, SCHEDULE_TIPS, activation_tip,
                                     loss_tip)
@@ -39,7 +39,10 @@ def _init_name(init) -> str:
 
 class TrainingPanel(QWidget):
     rebuild_requested = Signal(dict, bool)        # sections for Project.with_changes, keep_weights
-    tune_requested = Signal(dict, str, object)    # new training section, "lr"/"optimizer"/"schedule", argument
+    # Tuning the running session: the new training section and the changed value.
+    learning_rate_requested = Signal(dict, float)
+    optimizer_requested = Signal(dict, dict)
+    schedule_requested = Signal(dict, object)      # a schedule spec, or None for none
     curvature_requested = Signal()                 # "what learning rate is stable here?"
 
     def __init__(self, parent=None):
@@ -209,7 +212,7 @@ class TrainingPanel(QWidget):
     def _optimizer_changed(self) -> None:
         if self._project is not None:
             spec = self._optimizer_spec()
-            self.tune_requested.emit(self._training(optimizer=spec), "optimizer", spec)
+            self.optimizer_requested.emit(self._training(optimizer=spec), spec)
 
     def _lr_changed(self) -> None:
         lr = self._lr()
@@ -217,7 +220,7 @@ class TrainingPanel(QWidget):
             return
         current = self._project.training.get("optimizer", {})
         if current.get("lr") != lr:
-            self.tune_requested.emit(self._training(optimizer=dict(current, lr=lr)), "lr", lr)
+            self.learning_rate_requested.emit(self._training(optimizer=dict(current, lr=lr)), lr)
 
     def _schedule_changed(self) -> None:
         if self._project is None:
@@ -226,4 +229,4 @@ class TrainingPanel(QWidget):
         if self.schedule_form.name != name:
             self.schedule_form.build(name, self._schedule_defaults(name), {}, skip=())
         spec = {"name": name, **self.schedule_form.values()}
-        self.tune_requested.emit(self._training(schedule=spec), "schedule", spec)
+        self.schedule_requested.emit(self._training(schedule=spec), spec)

@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 from playground.project import parse_project
-from ui.panels import edits
+from playground import edits
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "assets" / "examples"
 

@@ -2,7 +2,7 @@
 
 They edit chain networks (input, dense layers, output); for other graphs they are
 disabled and say why.  Each press emits a whole new ``network`` section, built by
-``ui.panels.edits``; the main window checks it and restarts training with it.
+``playground.edits``; the main window checks it and restarts training with it.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from engine.activations import ACTIVATIONS
-from ui.panels import edits
+from playground import edits
 from ui.panels.explanations import activation_tip
 from ui.panels.widgets import combo, select
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import QByteArray, QSettings
-from ui.panels.toolbar import DEFAULT_SPEED
+
+from ui.toolbar import DEFAULT_SPEED
 
 ORGANIZATION, APPLICATION = "nn-playground", "NN Playground"
 MAX_RECENT = 8

@@ -1,0 +1,100 @@
+"""The project the window shows, kept in step with the training engine.
+
+Panels ask for edits by name (``rebuild``, ``set_learning_rate``, ...); the
+Qt-free ``playground.project_state.ProjectState`` checks them and remembers what
+the engine has accepted; this object sends them to the controller and tells the
+panels through signals.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from engine.errors import ConfigError
+from playground.project_state import ProjectState
+
+
+class ProjectKeeper(QObject):
+    changed = Signal(object)        # the project to show (after every edit, load or revert)
+    failed = Signal(str)            # a user-facing reason an edit was refused
+    dirty_changed = Signal(bool)
+
+    def __init__(self, controller, parent=None):
+        super().__init__(parent)
+        self.controller = controller
+        self.state = ProjectState()
+        controller.session_changed.connect(lambda info: self.state.session_built(info.project))
+        controller.error.connect(self._on_error)
+
+    @property
+    def project(self):
+        return self.state.project
+
+    @property
+    def dirty(self) -> bool:
+        return self.state.dirty
+
+    def load(self, project, dirty: bool = False) -> None:
+        """Show and train ``project``; ``dirty`` for work not yet saved (a recovered autosave)."""
+        self._after(lambda: self.state.loaded(project, dirty))
+        self.controller.set_project(project, keep_weights=False)
+        self.changed.emit(project)
+
+    def rebuild(self, sections: dict, keep_weights: bool) -> bool:
+        new = self._checked(sections)
+        if new is None:
+            return False
+        self._after(lambda: self.state.rebuilt(new))
+        self.controller.set_project(new, keep_weights=keep_weights)
+        self.changed.emit(new)
+        return True
+
+    # Tuning: the running session changes in place, its weights and optimiser state stay.
+    def set_learning_rate(self, training: dict, lr: float) -> bool:
+        return self._tune(training, lambda: self.controller.set_learning_rate(lr))
+
+    def set_optimizer(self, training: dict, spec: dict) -> bool:
+        return self._tune(training, lambda: self.controller.set_optimizer(spec))
+
+    def set_schedule(self, training: dict, spec: dict | None) -> bool:
+        return self._tune(training, lambda: self.controller.set_schedule(spec))
+
+    def _tune(self, training: dict, send) -> bool:
+        new = self._checked({"training": training})
+        if new is None:
+            return False
+        self._after(lambda: self.state.tuned(new))
+        send()
+        self.changed.emit(new)
+        return True
+
+    def annotate(self, sections: dict) -> bool:
+        """Change sections that do not affect training (the editor's ``layout``): no rebuild."""
+        new = self._checked(sections)
+        if new is None:
+            return False
+        self._after(lambda: self.state.annotated(new))
+        return True
+
+    def saved_as(self, path) -> None:
+        self._after(lambda: self.state.saved_as(path))
+        self.changed.emit(self.project)
+
+    def _checked(self, sections: dict):
+        try:
+            return self.state.checked(sections)
+        except ConfigError as exc:
+            self.failed.emit(str(exc))
+            self.changed.emit(self.project)      # put the panels back
+            return None
+
+    def _on_error(self, message: str) -> None:
+        if self.state.engine_refused():
+            self.changed.emit(self.project)
+        self.failed.emit(message)
+
+    def _after(self, change) -> None:
+        """Apply a state change and report a change of the unsaved-work flag."""
+        was = self.state.dirty
+        change()
+        if self.state.dirty != was:
+            self.dirty_changed.emit(self.state.dirty)
