@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import copy
 
-MAX_HIDDEN_LAYERS = 6
-MAX_UNITS = 16          # per hidden layer from the +/- buttons (TF Playground has 8)
+# The +/- buttons build TF Playground-sized networks; the editor and project files
+# go up to the engine's own limits (engine.graph.MAX_UNITS).
+BUTTON_MAX_LAYERS = 6
+BUTTON_MAX_UNITS = 16   # per hidden layer (TF Playground has 8)
 
 
 def _nodes(network: dict) -> dict[str, dict]:
@@ -46,7 +48,7 @@ def add_layer(network: dict) -> dict:
     """A new hidden layer just before the output, copying the last hidden layer's settings."""
     net = copy.deepcopy(network)
     hidden = chain_hidden(net)
-    if hidden is None or len(hidden) >= MAX_HIDDEN_LAYERS:
+    if hidden is None or len(hidden) >= BUTTON_MAX_LAYERS:
         return net
     nodes = _nodes(net)
     template = nodes[hidden[-1]] if hidden else {"units": 4, "activation": "tanh"}
@@ -79,7 +81,7 @@ def change_units(network: dict, node_id: str, delta: int) -> dict:
     net = copy.deepcopy(network)
     node = _nodes(net).get(node_id)
     if node is not None and node["type"] == "dense":
-        node["units"] = min(MAX_UNITS, max(1, node["units"] + delta))
+        node["units"] = min(BUTTON_MAX_UNITS, max(1, node["units"] + delta))
     return net
 
 

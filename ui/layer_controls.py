@@ -78,7 +78,7 @@ class LayerControls(QWidget):
         self.layers.caption.setText(f"{count} hidden layer{'s' * (count != 1)}" if chain
                                     else "Not a plain chain: edit the project file to change its layers")
         self.layers.minus.setEnabled(chain and count > 0)
-        self.layers.plus.setEnabled(chain and count < edits.MAX_HIDDEN_LAYERS)
+        self.layers.plus.setEnabled(chain and count < edits.BUTTON_MAX_LAYERS)
         self.layers.adjustSize()
         for widget in (*self.units.values(), *self.activations.values()):
             widget.deleteLater()
@@ -92,7 +92,7 @@ class LayerControls(QWidget):
                            _button("+", f"Add a neuron to {node_id}", f"One more neuron in layer {node_id}.",
                                    lambda _=False, i=node_id: self._edit(edits.change_units, i, +1)))
             group.minus.setEnabled(n > 1)
-            group.plus.setEnabled(n < edits.MAX_UNITS)
+            group.plus.setEnabled(n < edits.BUTTON_MAX_UNITS)
             group.show()
             self.units[node_id] = group
             self.activations[node_id] = self._activation_box(node_id, nodes[node_id].get("activation", "linear"))

@@ -33,7 +33,7 @@ def test_add_and_remove_layers_stay_valid():
 def test_units_are_clamped():
     net = doc("xor.json")["network"]
     assert edits.change_units(net, "h1", -5)["nodes"][1]["units"] == 1
-    assert edits.change_units(net, "h1", +99)["nodes"][1]["units"] == edits.MAX_UNITS
+    assert edits.change_units(net, "h1", +99)["nodes"][1]["units"] == edits.BUTTON_MAX_UNITS
 
 
 def test_hidden_activation_keeps_deliberately_linear_nodes():
