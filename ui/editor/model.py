@@ -2,11 +2,9 @@
 
 ``GraphModel`` holds the network section of a project (nodes as the project file
 writes them, in order; edges in order, which is the input order of ``concat``) and
-the position of every block.  It knows nothing of Qt: the scene observes it through
-``subscribe(callback)``, and every change calls ``callback(event, *args)`` with one
-of ``reset``, ``node_added id``, ``node_removed id``, ``node_changed id``,
-``node_renamed old new``, ``node_moved id``, ``edge_added edge``, ``edge_removed
-edge``, ``output_changed old new``.
+the position of every block.  It knows nothing of Qt: views observe it through
+``subscribe(observer)``, and every change calls one method of ``GraphObserver`` on
+each observer (``node_added(id)``, ``edge_removed(edge)``, ...).
 
 Rules are the engine's (``engine.graph``): a node's fields are checked by
 ``parse_network``, the whole graph by ``check_structure`` and ``compile_plan``.
@@ -17,7 +15,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from engine.errors import ConfigError, GraphError
 from engine.graph import check_structure, compile_plan, parse_network
@@ -36,6 +34,24 @@ DEFAULT_NODES = {
     "concat": {"type": "concat"},
 }
 COLUMN_SPACING, ROW_SPACING = 200.0, 100.0
+
+
+class GraphObserver:
+    """What the model tells the views that ``subscribe`` to it.
+
+    Override the events you draw; by default every change but a move reports
+    ``structure_changed()`` (for views that only re-check the whole graph)."""
+
+    def model_reset(self) -> None: self.structure_changed()
+    def node_added(self, nid: str) -> None: self.structure_changed()
+    def node_removed(self, nid: str) -> None: self.structure_changed()
+    def node_changed(self, nid: str) -> None: self.structure_changed()
+    def node_renamed(self, old: str, new: str) -> None: self.structure_changed()
+    def edge_added(self, edge: Edge) -> None: self.structure_changed()
+    def edge_removed(self, edge: Edge) -> None: self.structure_changed()
+    def output_changed(self, old: str | None, new: str | None) -> None: self.structure_changed()
+    def node_moved(self, nid: str) -> None: pass
+    def structure_changed(self) -> None: pass
 
 
 @dataclass
@@ -60,15 +76,11 @@ class GraphModel:
         self.edges: list[Edge] = []
         self.output: str | None = None
         self.positions: dict[str, Position] = {}
-        self._listeners: list[Callable[..., None]] = []
+        self._observers: list[GraphObserver] = []
 
     # -- observers ----------------------------------------------------------------------
-    def subscribe(self, callback: Callable[..., None]) -> None:
-        self._listeners.append(callback)
-
-    def _notify(self, event: str, *args: Any) -> None:
-        for callback in self._listeners:
-            callback(event, *args)
+    def subscribe(self, observer: GraphObserver) -> None:
+        self._observers.append(observer)
 
     # -- the project's network section ------------------------------------------------
     def load(self, network: dict, layout: dict | None = None) -> None:
@@ -81,7 +93,8 @@ class GraphModel:
         auto = self.auto_layout()
         self.positions = {nid: tuple(map(float, layout[nid])) if nid in layout else auto[nid]
                           for nid in self.nodes}
-        self._notify("reset")
+        for o in self._observers:
+            o.model_reset()
 
     def to_network(self) -> dict:
         return {"nodes": [copy.deepcopy(n) for n in self.nodes.values()],
@@ -163,16 +176,19 @@ class GraphModel:
         items.insert(index, (node["id"], copy.deepcopy(node)))
         self.nodes = dict(items)
         self.positions[node["id"]] = position
-        self._notify("node_added", node["id"])
+        for o in self._observers:
+            o.node_added(node["id"])
 
     def insert_edge(self, index: int, edge: Edge) -> None:
         self.edges.insert(index, tuple(edge))
-        self._notify("edge_added", tuple(edge))
+        for o in self._observers:
+            o.edge_added(tuple(edge))
 
     def remove_edge(self, edge: Edge) -> int:
         index = self.edges.index(tuple(edge))
         del self.edges[index]
-        self._notify("edge_removed", tuple(edge))
+        for o in self._observers:
+            o.edge_removed(tuple(edge))
         return index
 
     def remove(self, node_ids, edges=()) -> Removal:
@@ -191,7 +207,8 @@ class GraphModel:
         for _, node, _ in removal.nodes:
             del self.nodes[node["id"]]
             self.positions.pop(node["id"], None)
-            self._notify("node_removed", node["id"])
+            for o in self._observers:
+                o.node_removed(node["id"])
         return removal
 
     def restore(self, removal: Removal) -> None:
@@ -211,7 +228,8 @@ class GraphModel:
             node[key] = copy.deepcopy(value)
         self.check_node(node)
         self.nodes[node_id] = node
-        self._notify("node_changed", node_id)
+        for o in self._observers:
+            o.node_changed(node_id)
 
     def check_rename(self, old: str, new: str) -> None:
         if not new.strip():
@@ -230,16 +248,19 @@ class GraphModel:
         self.positions = {(new if k == old else k): p for k, p in self.positions.items()}
         if self.output == old:
             self.output = new
-        self._notify("node_renamed", old, new)
+        for o in self._observers:
+            o.node_renamed(old, new)
 
     def move(self, node_id: str, position: Position) -> None:
         self.positions[node_id] = (float(position[0]), float(position[1]))
-        self._notify("node_moved", node_id)
+        for o in self._observers:
+            o.node_moved(node_id)
 
     def set_output(self, node_id: str | None) -> None:
         old, self.output = self.output, node_id
         if old != node_id:
-            self._notify("output_changed", old, node_id)
+            for o in self._observers:
+                o.output_changed(old, node_id)
 
     # -- layout -------------------------------------------------------------------------
     def depths(self) -> dict[str, int]:

@@ -18,7 +18,7 @@ from engine.errors import ConfigError
 from engine.graph import MAX_UNITS
 from engine.initializers import DEFAULT_INIT, INITIALIZERS
 from ui.editor.commands import Rename, SetOutput, SetProperty
-from ui.editor.model import GraphModel
+from ui.editor.model import GraphModel, GraphObserver
 
 NO_ALPHA = -1.0          # the alpha spin box's "default" position
 
@@ -49,7 +49,7 @@ def _parse_init_params(name: str, text: str) -> Any:
     return {"name": name, **params} if params else name
 
 
-class PropertyPanel(QWidget):
+class PropertyPanel(QWidget, GraphObserver):
     status_message = Signal(str)
 
     def __init__(self, model: GraphModel, undo_stack: QUndoStack, parent=None):
@@ -127,17 +127,31 @@ class PropertyPanel(QWidget):
         self.bias.valueChanged.connect(lambda v: self._set("bias", float(v) if v else None))
         self.p.valueChanged.connect(lambda v: self._set("p", float(v)))
         self.is_output.toggled.connect(self._set_output)
-        model.subscribe(self._on_model)
+        model.subscribe(self)
         self.show_node(None)
 
     # -- showing --------------------------------------------------------------------
-    def _on_model(self, event: str, *args) -> None:
-        if event == "node_renamed" and args[0] == self.node_id:
-            self.node_id = args[1]
-        if event == "reset" or (self.node_id is not None and self.node_id not in self.model.nodes):
+    # GraphObserver: follow the shown node through renames; drop it when it goes.
+    def model_reset(self) -> None:
+        self.show_node(None)
+
+    def node_renamed(self, old: str, new: str) -> None:
+        if old == self.node_id:
+            self.node_id = new
+        self._refresh()
+
+    def node_changed(self, nid: str) -> None:
+        self._refresh()
+
+    def output_changed(self, old, new) -> None:
+        self._refresh()
+
+    def structure_changed(self) -> None:
+        if self.node_id is not None and self.node_id not in self.model.nodes:
             self.show_node(None)
-        elif event in ("node_changed", "node_renamed", "output_changed"):
-            self.show_node(self.node_id)
+
+    def _refresh(self) -> None:
+        self.show_node(self.node_id if self.node_id in self.model.nodes else None)
 
     def show_node(self, node_id: str | None) -> None:
         self.node_id = node_id if node_id in self.model.nodes else None

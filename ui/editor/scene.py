@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsScene
 
 from ui.editor.commands import AddEdge, AddNodes, MoveNodes, SetOutput
 from ui.editor.items import BlockItem, DragWire, NoticeItem, PortItem, WireItem
-from ui.editor.model import GraphModel, default_node
+from ui.editor.model import GraphModel, GraphObserver, default_node
 
 GRID = 20.0
 SNAP_PIXELS = 40.0      # a wire snaps to a compatible port this close (in screen pixels)
@@ -23,7 +23,7 @@ NOTICE_MS = 4000
 SCENE_EXTENT = QRectF(-5000, -5000, 10000, 10000)
 
 
-class EditorScene(QGraphicsScene):
+class EditorScene(QGraphicsScene, GraphObserver):
     status_message = Signal(str)
     block_activated = Signal(str)        # double-click on a block
 
@@ -47,37 +47,34 @@ class EditorScene(QGraphicsScene):
         self.addItem(self.notice)
         self._notice_timer = QTimer(self, singleShot=True, interval=NOTICE_MS)
         self._notice_timer.timeout.connect(lambda: self.notice.setVisible(False))
-        model.subscribe(self._on_model)
+        model.subscribe(self)
 
-    # -- drawing the model --------------------------------------------------------------
-    def _on_model(self, event: str, *args) -> None:
-        getattr(self, "_" + event)(*args)
-
-    def _reset(self) -> None:
+    # -- drawing the model (GraphObserver) ---------------------------------------------------
+    def model_reset(self) -> None:
         for wire in list(self.wires.values()):
             self.removeItem(wire)
         for block in list(self.blocks.values()):
             self.removeItem(block)
         self.wires, self.blocks = {}, {}
         for nid in self.model.nodes:
-            self._node_added(nid)
+            self.node_added(nid)
         for edge in self.model.edges:
-            self._edge_added(edge)
+            self.edge_added(edge)
 
-    def _node_added(self, nid: str) -> None:
+    def node_added(self, nid: str) -> None:
         block = BlockItem(self.model.nodes[nid])
         block.setPos(QPointF(*self.model.positions[nid]))
         block.set_output(nid == self.model.output)
         self.blocks[nid] = block
         self.addItem(block)
 
-    def _node_removed(self, nid: str) -> None:
+    def node_removed(self, nid: str) -> None:
         self.removeItem(self.blocks.pop(nid))
 
-    def _node_changed(self, nid: str) -> None:
+    def node_changed(self, nid: str) -> None:
         self.blocks[nid].set_node(self.model.nodes[nid])
 
-    def _node_renamed(self, old: str, new: str) -> None:
+    def node_renamed(self, old: str, new: str) -> None:
         block = self.blocks.pop(old)
         self.blocks[new] = block
         block.set_node(self.model.nodes[new])
@@ -85,20 +82,20 @@ class EditorScene(QGraphicsScene):
         for wire in block.wires:
             wire.update_tooltip()
 
-    def _node_moved(self, nid: str) -> None:
+    def node_moved(self, nid: str) -> None:
         self.blocks[nid].setPos(QPointF(*self.model.positions[nid]))
 
-    def _edge_added(self, edge) -> None:
+    def edge_added(self, edge) -> None:
         wire = WireItem(self.blocks[edge[0]], self.blocks[edge[1]])
         self.wires[tuple(edge)] = wire
         self.addItem(wire)
 
-    def _edge_removed(self, edge) -> None:
+    def edge_removed(self, edge) -> None:
         wire = self.wires.pop(tuple(edge))
         wire.detach()
         self.removeItem(wire)
 
-    def _output_changed(self, old: str | None, new: str | None) -> None:
+    def output_changed(self, old: str | None, new: str | None) -> None:
         for nid in (old, new):
             if nid in self.blocks:
                 self.blocks[nid].set_output(nid == new)

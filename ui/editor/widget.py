@@ -18,7 +18,7 @@ from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
 from ui.editor.commands import AddNodes, AutoLayout, RemoveItems, SetOutput
-from ui.editor.model import GraphModel
+from ui.editor.model import GraphModel, GraphObserver
 from ui.editor.palette import BlockPalette
 from ui.editor.properties import PropertyPanel
 from ui.editor.scene import EditorScene
@@ -28,7 +28,7 @@ DUPLICATE_OFFSET = 40.0
 PANEL_WIDTH = 240
 
 
-class NetworkEditor(QWidget):
+class NetworkEditor(QWidget, GraphObserver):
     network_changed = Signal(object, object)      # (network dict, layout dict), only when valid
     validity_changed = Signal(bool, str)
     layout_changed = Signal(object)
@@ -86,7 +86,7 @@ class NetworkEditor(QWidget):
         layout.addLayout(body, 1)
         layout.addWidget(self.validity_label)
 
-        self.model.subscribe(self._on_model)
+        self.model.subscribe(self)
         self.scene.selectionChanged.connect(self._on_selection)
         self.scene.block_activated.connect(self._on_activated)
         self.scene.status_message.connect(self.status_message)
@@ -130,12 +130,13 @@ class NetworkEditor(QWidget):
         return self._validity
 
     # -- validation ---------------------------------------------------------------------
-    def _on_model(self, event: str, *args) -> None:
-        if event == "node_moved":
-            self._layout_timer.start()
-        else:
-            # Coalesce: a command can change many things; check once when it is done.
-            self._validate_timer.start()
+    # GraphObserver
+    def node_moved(self, nid: str) -> None:
+        self._layout_timer.start()
+
+    def structure_changed(self) -> None:
+        # Coalesce: a command can change many things; check once when it is done.
+        self._validate_timer.start()
 
     def _revalidate(self) -> None:
         verdict = self.model.validate(self._input_width)
