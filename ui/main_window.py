@@ -209,11 +209,9 @@ class MainWindow(QMainWindow):
         for panel in self.result_panels:
             panel.note_step(step)
         self._last_step = step
-        for plot in self.plots:
-            plot.add(frame)
         self.status.show_frame(frame)
-        self.network_view.show_frame(frame)
-        self.boundary.show_frame(frame)
+        for view in self.pacer.views:       # every live view takes the frame the same way
+            view.show_frame(frame)
         self.pacer.frame()
         self.frames_received += 1
 

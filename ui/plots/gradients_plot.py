@@ -52,7 +52,7 @@ class GradientsPlot(PlotPanel):
         self._curves = [item.plot(pen=pg.mkPen(color, width=2)) for color in colors]
         self.set_key([(name, color, False) for name, color in zip(layers, colors)])
 
-    def add(self, frame) -> None:
+    def show_frame(self, frame) -> None:
         snap = frame.snapshot
         # Step 0 has no gradient yet; zeros would pull the log axis down to nothing.
         if not self.layers or snap.step == 0 or snap.step == self._last_step:

@@ -51,7 +51,7 @@ class LossPlot(PlotPanel):
         self.train_curve.setData([], [])
         self.test_curve.setData([], [])
 
-    def add(self, frame) -> None:
+    def show_frame(self, frame) -> None:
         ev = frame.evaluation
         if ev is None or ev.step == self._last_step:
             return

@@ -19,6 +19,7 @@ the engine's 60 frames a second that would fill the core and make input wait.
 from __future__ import annotations
 
 import time
+from typing import Protocol
 
 from PySide6.QtCore import QObject, Qt, QTimer
 
@@ -26,12 +27,28 @@ VIEW_RATE = 30                # redraws a second of each view: smooth to watch, 
 DUE_SLACK = 0.8               # a view due every N turns may draw after N - 0.2 turns (timer jitter)
 
 
+class LiveView(Protocol):
+    """A view the window feeds with frames and the draw clock redraws."""
+
+    def show_frame(self, frame) -> None:
+        """Take the frame's data (cheap); drawing waits for the clock."""
+
+    def pending(self) -> bool:
+        """New data waits to be drawn, and the view is shown."""
+
+    def due(self, now: float) -> bool:
+        """Pending, and it is this view's turn."""
+
+    def draw(self, now: float) -> None:
+        """Draw what is pending."""
+
+
 class Pacer(QObject):
     """``groups``: tuples of views drawn on alternate ticks, so that no single tick
     (and the paint that follows it) blocks the event loop for long: the clock ticks
     ``len(groups)`` times as often, and each group still redraws VIEW_RATE times a second."""
 
-    def __init__(self, groups, parent=None):
+    def __init__(self, groups: tuple[tuple[LiveView, ...], ...], parent=None):
         super().__init__(parent)
         self.groups = tuple(tuple(group) for group in groups)
         self.views = tuple(view for group in self.groups for view in group)

@@ -114,7 +114,7 @@ class WeightsPlot(PlotPanel):
             self.ranges[k] *= 2.0
         self._update_ticks()
 
-    def add(self, frame) -> None:
+    def show_frame(self, frame) -> None:
         snap = frame.snapshot
         if not self.layers or snap.step == self._last_step:
             return
