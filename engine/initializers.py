@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError
+from .validate import brief, number
 
 # name -> (parameters with their defaults; None means required)
 INITIALIZERS: dict[str, dict[str, float | None]] = {
@@ -33,25 +34,33 @@ def _split(spec: Any, where: str) -> tuple[str, dict]:
     elif isinstance(spec, dict) and isinstance(spec.get("name"), str):
         name, params = spec["name"], {k: v for k, v in spec.items() if k != "name"}
     else:
-        raise ConfigError(f"{where}: must be an initialiser name or {{\"name\": ..., ...}}, got {spec!r}")
+        raise ConfigError(f"{where}: must be an initialiser name or {{\"name\": ..., ...}}, got {brief(spec)}")
     if name not in INITIALIZERS:
-        raise ConfigError(f"{where}: unknown initialiser {name!r}; choose one of {', '.join(INITIALIZERS)}")
+        raise ConfigError(f"{where}: unknown initialiser {brief(name)}; choose one of {', '.join(INITIALIZERS)}")
     allowed = INITIALIZERS[name]
     for key, value in params.items():
         if key not in allowed:
-            raise ConfigError(f"{where}.{key}: {name} takes no such parameter"
+            raise ConfigError(f"{where}.{brief(key)}: {name} takes no such parameter"
                               + (f" (it takes {', '.join(allowed)})" if allowed else ""))
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ConfigError(f"{where}.{key}: must be a finite number, got {value!r}")
+    # number() also refuses integers too large for a float, which math.isfinite would not survive.
+    params = {key: number(f"{where}.{key}", value) for key, value in params.items()}
     merged = {k: params.get(k, default) for k, default in allowed.items()}
     missing = [k for k, v in merged.items() if v is None]
     if missing:
         raise ConfigError(f"{where}: {name} needs '{missing[0]}'")
-    if name == "uniform" and merged["a"] >= merged["b"]:
-        raise ConfigError(f"{where}: uniform needs a < b, got a={merged['a']}, b={merged['b']}")
+    if name == "uniform":
+        _check_uniform_bounds(merged["a"], merged["b"], where)
     if name == "normal" and merged["std"] < 0:
         raise ConfigError(f"{where}.std: must be >= 0, got {merged['std']}")
     return name, merged
+
+
+def _check_uniform_bounds(a: float, b: float, where: str) -> None:
+    if a >= b:
+        raise ConfigError(f"{where}: uniform needs a < b, got a={a:g}, b={b:g}")
+    # NumPy draws a + (b - a) * u and refuses (OverflowError) when b - a is not a finite float.
+    if not math.isfinite(b - a):
+        raise ConfigError(f"{where}: uniform needs b - a to be a finite number, got a={a:g}, b={b:g}")
 
 
 def check_init(spec: Any, where: str) -> None:

@@ -14,6 +14,7 @@ Exit status: 0 done; 1 gradcheck found a gradient out of tolerance; 2 invalid in
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Sequence
 
@@ -21,6 +22,9 @@ from engine.errors import ConfigError
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_INVALID, EXIT_DIVERGED = 0, 1, 2, 3
 SUBCOMMANDS = ("train", "gradcheck", "export")
+# A message quoting a hostile file (a 10 MB string as a node id) must stay a line a
+# person can read: its start names the field, its end says what is allowed.
+MAX_MESSAGE_CHARS = 400
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,15 +97,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Read by OpenBLAS, MKL, BLIS, Accelerate and OpenMP when they are loaded.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+                         "VECLIB_MAXIMUM_THREADS")
+
+
 def use_one_blas_thread() -> None:
     """Limit BLAS to one thread for this process.
 
     The engine's matrices are small: a second BLAS thread buys little and, when the
     other core is busy, its spin-waiting made a 64-wide step 20x slower here
     (bench/engine.py prints both).
+
+    threadpoolctl can only limit libraries already loaded, so NumPy and SciPy (each
+    with its own OpenBLAS) are imported first; the environment variables cover any
+    BLAS loaded later.  Called before NumPy was imported, threadpool_limits alone
+    was a no-op.
     """
+    for name in BLAS_THREAD_VARIABLES:
+        os.environ[name] = "1"
+    import numpy  # noqa: F401  (loads NumPy's BLAS)
+    import scipy.special  # noqa: F401  (the engine's activations use it; it loads SciPy's BLAS)
     from threadpoolctl import threadpool_limits
     threadpool_limits(1)
+
+
+def one_line(message: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``message`` as one readable line: control characters escaped, the middle cut if long."""
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message)
+    if len(text) <= limit:
+        return text
+    head = limit * 3 // 4
+    return f"{text[:head]} ... {text[len(text) - (limit - head):]}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -118,12 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "gradcheck":
             from playground.train_command import run_gradcheck
             return run_gradcheck(args)
-        from playground.export import export_project
-        export_project(args.project, args.weights, args.fmt, args.output)
-        print(f"wrote {args.output} ({args.fmt})")
-        return EXIT_OK
+        from playground.train_command import run_export
+        return run_export(args)
     except ConfigError as exc:
-        print(f"playground {args.command}: {exc}", file=sys.stderr)
+        print(one_line(f"playground {args.command}: {exc}"), file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
         print(f"playground {args.command}: interrupted; nothing was written", file=sys.stderr)

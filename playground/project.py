@@ -11,13 +11,14 @@ from __future__ import annotations
 import copy
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from engine.data import Dataset, load_dataset
+from engine.data import SHIPPED, Dataset, load_dataset
 from engine.errors import ConfigError
 from engine.graph import Graph, Plan, compile_plan, parse_network
 from engine.io.atomic import write_text_atomic
@@ -25,7 +26,7 @@ from engine.losses import LOSSES, make_loss_head
 from engine.network import Network
 from engine.optimizers import make_optimizer
 from engine.schedules import make_schedule
-from engine.validate import flag, number
+from engine.validate import brief, flag, number
 from engine.session import Regularization, TrainingSession
 
 FORMAT = "nn-playground/1"
@@ -33,6 +34,12 @@ _TOP_KEYS = {"format", "name", "seed", "dtype", "data", "network", "training", "
 _DATA_KEYS = {"source", "samples", "noise", "train_fraction", "features", "standardize"}
 _TRAINING_KEYS = {"loss", "optimizer", "batch_size", "shuffle", "schedule", "regularization"}
 MAX_SAMPLES = 10_000_000
+# A project is a few kilobytes; the cap keeps a wrong file (a disk image, /dev/zero
+# behind a symlink) from being read until memory runs out.
+MAX_PROJECT_BYTES = 16 * 2**20
+# A project nests about five levels (network.nodes[i].init); JSON nested far deeper
+# would exhaust the recursion of json, copy.deepcopy and the checks below.
+MAX_NESTING = 64
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,8 @@ def _check_data(data: Any) -> None:
     _check_unknown(data, _DATA_KEYS, "data")
     source = data.get("source")
     _require(source is not None, "data.source: missing (a generator name, 'iris', 'digits' or {\"csv\": ...})")
-    _require(isinstance(source, (str, dict)), f"data.source: must be a name or a {{\"csv\": ...}} object, got {source!r}")
+    _require(isinstance(source, (str, dict)),
+             f"data.source: must be a name or a {{\"csv\": ...}} object, got {brief(source)}")
     if "samples" in data:
         number("data.samples", data["samples"], integer=True, low=2, high=MAX_SAMPLES)
     if "noise" in data:
@@ -106,7 +114,7 @@ def _check_data(data: Any) -> None:
     if "features" in data:
         feats = data["features"]
         _require(isinstance(feats, list) and feats and all(isinstance(x, str) for x in feats),
-                 f"data.features: must be a non-empty list of feature names, got {feats!r}")
+                 f"data.features: must be a non-empty list of feature names, got {brief(feats)}")
     if "standardize" in data:
         flag("data.standardize", data["standardize"])
 
@@ -115,7 +123,8 @@ def _check_training(training: Any) -> None:
     _require(isinstance(training, dict), "training: must be an object")
     _check_unknown(training, _TRAINING_KEYS, "training")
     loss = training.get("loss")
-    _require(loss in LOSSES, f"training.loss: must be one of {', '.join(LOSSES)}, got {loss!r}")
+    _require(isinstance(loss, str) and loss in LOSSES,
+             f"training.loss: must be one of {', '.join(LOSSES)}, got {brief(loss)}")
     opt = training.get("optimizer", {"name": "sgd"})
     _require(isinstance(opt, dict), "training.optimizer: must be an object like {\"name\": \"adam\", \"lr\": 0.01}")
     optimizer = make_optimizer(opt, 1, np.float64)   # checks every optimiser field
@@ -127,32 +136,90 @@ def _check_training(training: Any) -> None:
     reg = training.get("regularization", {"kind": "none", "rate": 0.0})
     _require(isinstance(reg, dict), "training.regularization: must be an object like {\"kind\": \"l2\", \"rate\": 0.001}")
     for key in reg:
-        _require(key in ("kind", "rate"), f"training.regularization.{key}: unknown field (it takes kind and rate)")
-    _require(reg.get("kind", "none") in ("none", "l1", "l2"),
-             f"training.regularization.kind: must be none, l1 or l2, got {reg.get('kind')!r}")
+        _require(key in ("kind", "rate"),
+                 f"training.regularization.{_key(str(key))}: unknown field (it takes kind and rate)")
+    kind = reg.get("kind", "none")
+    _require(isinstance(kind, str) and kind in ("none", "l1", "l2"),
+             f"training.regularization.kind: must be none, l1 or l2, got {brief(kind)}")
     number("training.regularization.rate", reg.get("rate", 0.0), low=0.0)
 
 
 def _check_layout(layout: Any, graph: Graph) -> None:
     _require(isinstance(layout, dict), "layout: must be an object mapping node ids to [x, y]")
     for key, pos in layout.items():
-        _require(isinstance(pos, list) and len(pos) == 2, f"layout.{key}: must be [x, y], got {pos!r}")
+        where = f"layout.{_key(str(key))}"
+        _require(isinstance(pos, list) and len(pos) == 2, f"{where}: must be [x, y], got {brief(pos)}")
         for axis, value in zip("xy", pos):
-            number(f"layout.{key}.{axis}", value)
+            number(f"{where}.{axis}", value)
+
+
+class _TooLongInteger:
+    """Stands in for a JSON integer with more digits than Python converts (4,300 by
+    default), so that the check can name its field instead of json raising ValueError."""
+
+    def __init__(self, text: str):
+        self.digits = len(text.lstrip("-"))
+
+    def __repr__(self) -> str:
+        return f"an integer of {self.digits:,} digits"
+
+
+def _parse_int(text: str) -> int | _TooLongInteger:
+    try:
+        return int(text)
+    except ValueError:           # over sys.get_int_max_str_digits()
+        return _TooLongInteger(text)
+
+
+def _key(key: str, limit: int = 60) -> str:
+    """A field name for a message: cut short if a hostile file made it long, control
+    characters escaped so that the message stays one line."""
+    key = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in key[:limit + 1])
+    return key if len(key) <= limit else key[:limit] + "..."
+
+
+def _child(where: str, key: Any) -> str:
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    return f"{where}.{_key(str(key))}" if where else _key(str(key))
+
+
+def _check_json_values(doc: Any) -> None:
+    """Refuse integers too long to convert and nesting deeper than MAX_NESTING, naming the field.
+
+    Iterative, because recursion is exactly what a deeply nested document exhausts.
+    """
+    pending = [(doc, "", 0)]
+    while pending:
+        value, where, depth = pending.pop()
+        if isinstance(value, _TooLongInteger):
+            raise ConfigError(f"{where or 'project'}: {value!r} is far too large for a number")
+        if isinstance(value, (dict, list)):
+            if depth >= MAX_NESTING:
+                raise ConfigError(f"{_shorten(where)}: nested more than {MAX_NESTING} levels deep; "
+                                  f"a project nests about five")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            pending.extend((item, _child(where, key), depth + 1) for key, item in items)
+
+
+def _shorten(where: str, limit: int = 80) -> str:
+    return where if len(where) <= limit else where[:limit] + "..."
 
 
 def parse_project(doc: Any, path: Path | None = None) -> Project:
     """Check a project document field by field; errors name the field (and file)."""
     try:
         _require(isinstance(doc, dict), "the project must be a JSON object")
-        _require(doc.get("format") == FORMAT, f"format: must be \"{FORMAT}\", got {doc.get('format')!r}")
+        _check_json_values(doc)
+        _require(doc.get("format") == FORMAT, f"format: must be \"{FORMAT}\", got {brief(doc.get('format'))}")
         _check_unknown(doc, _TOP_KEYS, "project")
         _require(isinstance(doc.get("name", ""), str), "name: must be a string")
         seed = doc.get("seed", 0)
-        _require(isinstance(seed, int), f"seed: must be a non-negative integer, got {seed!r}")
+        _require(isinstance(seed, int), f"seed: must be a non-negative integer, got {brief(seed)}")
         number("seed", seed, integer=True, low=0, high=2**63 - 1)
-        _require(doc.get("dtype", "float64") in ("float64", "float32"),
-                 f"dtype: must be float64 or float32, got {doc.get('dtype')!r}")
+        dtype = doc.get("dtype", "float64")
+        _require(isinstance(dtype, str) and dtype in ("float64", "float32"),
+                 f"dtype: must be float64 or float32, got {brief(dtype)}")
         _check_data(doc.get("data"))
         _require("network" in doc, "network: missing")
         graph = parse_network(doc["network"])
@@ -167,19 +234,62 @@ def parse_project(doc: Any, path: Path | None = None) -> Project:
     return Project(doc, path, graph)
 
 
-def load_project(path: str | os.PathLike) -> Project:
-    path = Path(path)
+_FILE_KINDS = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a named pipe (FIFO)", stat.S_ISCHR: "a character device",
+               stat.S_ISBLK: "a block device", stat.S_ISSOCK: "a socket"}
+
+
+def _require_regular_file(path: Path, info: os.stat_result) -> None:
+    """Refuse anything but a plain file of at most MAX_PROJECT_BYTES.
+
+    A FIFO would block the read forever and /dev/zero would be read until memory runs out.
+    """
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _FILE_KINDS.items() if test(info.st_mode)), "not a regular file")
+        raise ConfigError(f"{path}: is {kind}, not a project file")
+    if info.st_size > MAX_PROJECT_BYTES:
+        raise ConfigError(f"{path}: the file is {info.st_size / 2**20:,.1f} MiB; a project file may be at most "
+                          f"{MAX_PROJECT_BYTES // 2**20} MiB")
+
+
+def _read_project_bytes(path: Path) -> bytes:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        _require_regular_file(path, os.stat(path))     # before open: a FIFO is never opened
+        # O_NONBLOCK: should the path be swapped for a FIFO after the stat, open does
+        # not wait for a writer, and fstat below refuses it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except (FileNotFoundError, NotADirectoryError):
         raise ConfigError(f"{path}: no such project file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the project file ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the project file ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            _require_regular_file(path, os.fstat(fd))
+            data = handle.read(MAX_PROJECT_BYTES + 1)    # + 1: a file that grew since the stat is still caught
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the project file ({exc.strerror or exc})") from None
+    if len(data) > MAX_PROJECT_BYTES:
+        raise ConfigError(f"{path}: the file is over {MAX_PROJECT_BYTES // 2**20} MiB; a project file may be at most "
+                          f"{MAX_PROJECT_BYTES // 2**20} MiB")
+    return data
+
+
+def _parse_json(path: Path, data: bytes) -> Any:
     try:
-        doc = json.loads(text)
+        return json.loads(data.decode("utf-8"), parse_int=_parse_int)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: cannot read the project file (not UTF-8 text: byte {exc.start} "
+                          f"is {data[exc.start:exc.start + 1]!r})") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    return parse_project(doc, path)
+    except RecursionError:
+        raise ConfigError(f"{path}: JSON nested too deeply; a project nests about five levels, "
+                          f"at most {MAX_NESTING} are accepted") from None
+
+
+def load_project(path: str | os.PathLike) -> Project:
+    """Read and check the project file at ``path``; every problem is a ConfigError naming it."""
+    path = Path(path)
+    return parse_project(_parse_json(path, _read_project_bytes(path)), path)
 
 
 def save_project(project: Project, path: str | os.PathLike) -> None:
@@ -196,6 +306,21 @@ def load_project_data(project: Project, seed: int | None = None) -> Dataset:
                             standardize=data.get("standardize", False), dtype=project.dtype)
     except ConfigError as exc:
         raise ConfigError(f"{project.path}: {exc}" if project.path else str(exc)) from None
+
+
+def data_file(project: Project) -> Path | None:
+    """The file the project's data is read from (a CSV source or a shipped set), else None.
+
+    Resolved as engine.data resolves it (``~`` expanded, relative to the project's
+    folder), so the CLI can refuse to write an output over it.
+    """
+    source = project.data.get("source")
+    if isinstance(source, dict) and isinstance(source.get("csv"), str) and source["csv"]:
+        path = Path(source["csv"]).expanduser()
+        return path if path.is_absolute() else project.base_dir / path
+    if isinstance(source, str) and source in SHIPPED:
+        return SHIPPED[source].path
+    return None
 
 
 def available_memory() -> int:
@@ -235,7 +360,9 @@ def build_session(project: Project, seed: int | None = None, dataset: Dataset | 
     batch = training.get("batch_size", 10)
     try:
         plan = compile_plan(project.graph, dataset.n_features)
-        check_memory(plan, project.dtype, len(dataset.X_train) if batch == "full" else batch)
+        # A batch never holds more rows than the training set (the session clamps it too).
+        rows = len(dataset.X_train)
+        check_memory(plan, project.dtype, rows if batch == "full" else min(batch, rows))
         head = make_loss_head(training["loss"], plan.output_activation, plan.output_width,
                               dataset.task, dataset.n_classes, dataset.n_outputs)
     except ConfigError as exc:
