@@ -134,7 +134,7 @@ def one_line(message: str, limit: int = MAX_MESSAGE_CHARS) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in SUBCOMMANDS and not argv[0].startswith("-")):
-        from playground.app import main as app_main   # Qt is imported only for the app
+        from ui.app import main as app_main   # Qt is imported only for the app
         return app_main(argv)
     args = build_parser().parse_args(argv)
     use_one_blas_thread()

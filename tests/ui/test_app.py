@@ -7,7 +7,7 @@ import sys
 
 from PySide6.QtCore import QSettings
 
-from playground import app as app_module
+from ui import app as app_module
 from tests.ui.conftest import EXAMPLES
 from ui.settings import AppSettings
 
@@ -41,7 +41,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 QSettings.setDefaultFormat(QSettings.IniFormat)
 QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, sys.argv[1])
-from playground import app
+from ui import app
 from ui.main_window import MainWindow
 
 def close_all():        # report what is open, then close it, so exec() returns
