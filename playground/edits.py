@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 
+from engine.initializers import DEFAULT_INIT
+
 # The +/- buttons build TF Playground-sized networks; the editor and project files
 # go up to the engine's own limits (engine.graph.MAX_UNITS).
 BUTTON_MAX_LAYERS = 6
@@ -142,8 +144,8 @@ def set_init(network: dict, init) -> dict:
 
 
 def current_init(network: dict):
-    inits = [n.get("init", "glorot_uniform") for n in network["nodes"] if n["type"] == "dense"]
-    return inits[0] if inits else "glorot_uniform"
+    inits = [n.get("init", DEFAULT_INIT) for n in network["nodes"] if n["type"] == "dense"]
+    return inits[0] if inits else DEFAULT_INIT
 
 
 def _fits(node: dict, loss: str, task: str, n_outputs: int) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.data import SHIPPED, Dataset, load_dataset
+from engine.data import DEFAULT_FEATURES, DEFAULT_SAMPLES, SHIPPED, Dataset, load_dataset
 from engine.errors import ConfigError
 from engine.graph import Graph, Plan, compile_plan, parse_network
 from engine.io.atomic import write_text_atomic
@@ -34,6 +34,11 @@ _TOP_KEYS = {"format", "name", "seed", "dtype", "data", "network", "training", "
 _DATA_KEYS = {"source", "samples", "noise", "train_fraction", "features", "standardize"}
 _TRAINING_KEYS = {"loss", "optimizer", "batch_size", "shuffle", "schedule", "regularization"}
 MAX_SAMPLES = 10_000_000
+# The project format's defaults for sections a file may leave out: one home, used by
+# every reader (the panels too).  Data defaults live with the data (engine.data).
+DEFAULT_OPTIMIZER = {"name": "sgd"}
+NO_REGULARIZATION = {"kind": "none", "rate": 0.0}
+DEFAULT_BATCH_SIZE = 10
 # A project is a few kilobytes; the cap keeps a wrong file (a disk image, /dev/zero
 # behind a symlink) from being read until memory runs out.
 MAX_PROJECT_BYTES = 16 * 2**20
@@ -125,15 +130,15 @@ def _check_training(training: Any) -> None:
     loss = training.get("loss")
     _require(isinstance(loss, str) and loss in LOSSES,
              f"training.loss: must be one of {', '.join(LOSSES)}, got {brief(loss)}")
-    opt = training.get("optimizer", {"name": "sgd"})
+    opt = training.get("optimizer", DEFAULT_OPTIMIZER)
     _require(isinstance(opt, dict), "training.optimizer: must be an object like {\"name\": \"adam\", \"lr\": 0.01}")
     optimizer = make_optimizer(opt, 1, np.float64)   # checks every optimiser field
     make_schedule(training.get("schedule"), optimizer.hyperparameters["lr"])
-    batch = training.get("batch_size", 10)
+    batch = training.get("batch_size", DEFAULT_BATCH_SIZE)
     if batch != "full":
         number("training.batch_size", batch, integer=True, low=1)
     flag("training.shuffle", training.get("shuffle", True))
-    reg = training.get("regularization", {"kind": "none", "rate": 0.0})
+    reg = training.get("regularization", NO_REGULARIZATION)
     _require(isinstance(reg, dict), "training.regularization: must be an object like {\"kind\": \"l2\", \"rate\": 0.001}")
     for key in reg:
         _require(key in ("kind", "rate"),
@@ -299,9 +304,9 @@ def save_project(project: Project, path: str | os.PathLike) -> None:
 def load_project_data(project: Project, seed: int | None = None) -> Dataset:
     data = project.data
     try:
-        return load_dataset(data["source"], samples=data.get("samples", 500), noise=data.get("noise", 0.0),
+        return load_dataset(data["source"], samples=data.get("samples", DEFAULT_SAMPLES), noise=data.get("noise", 0.0),
                             train_fraction=data.get("train_fraction", 0.5),
-                            features=tuple(data.get("features", ("x1", "x2"))),
+                            features=tuple(data.get("features", DEFAULT_FEATURES)),
                             seed=project.seed if seed is None else seed, base_dir=project.base_dir,
                             standardize=data.get("standardize", False), dtype=project.dtype)
     except ConfigError as exc:
@@ -357,7 +362,7 @@ def build_session(project: Project, seed: int | None = None, dataset: Dataset | 
     seed = project.seed if seed is None else seed
     dataset = dataset or load_project_data(project, seed)
     training = project.training
-    batch = training.get("batch_size", 10)
+    batch = training.get("batch_size", DEFAULT_BATCH_SIZE)
     try:
         plan = compile_plan(project.graph, dataset.n_features)
         # A batch never holds more rows than the training set (the session clamps it too).
@@ -369,7 +374,7 @@ def build_session(project: Project, seed: int | None = None, dataset: Dataset | 
         raise ConfigError(f"{project.path}: {exc}" if project.path else str(exc)) from None
     network = Network(plan, project.dtype)
     reg = training.get("regularization", {})
-    return TrainingSession(network, dataset, head, training.get("optimizer", {"name": "sgd"}),
+    return TrainingSession(network, dataset, head, training.get("optimizer", DEFAULT_OPTIMIZER),
                            training.get("schedule"), batch_size=batch, shuffle=training.get("shuffle", True),
                            regularization=Regularization(reg.get("kind", "none"), float(reg.get("rate", 0.0))),
                            seed=seed)

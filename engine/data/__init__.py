@@ -21,7 +21,7 @@ from engine.errors import DataError
 from engine.validate import float_dtype, number
 
 __all__ = [
-    "Dataset", "load_dataset", "source_names", "make_features", "FEATURES",
+    "Dataset", "load_dataset", "DEFAULT_SAMPLES", "DEFAULT_FEATURES", "source_names", "make_features", "FEATURES",
     "GENERATORS", "Generator", "SHIPPED", "ShippedDataset", "load_csv",
 ]
 
@@ -109,8 +109,12 @@ def _read_csv_source(source: dict, base_dir, standardize: bool):
     return X, y, names, classes, source["task"], standardize
 
 
-def load_dataset(source, *, samples: int = 500, noise: float = 0.0, train_fraction: float = 0.5,
-                 features: Sequence[str] = ("x1", "x2"), seed: int = 0, base_dir=None,
+DEFAULT_SAMPLES = 500                   # points drawn by a generator (TF Playground's count)
+DEFAULT_FEATURES = ("x1", "x2")         # the raw coordinates, no derived features
+
+
+def load_dataset(source, *, samples: int = DEFAULT_SAMPLES, noise: float = 0.0, train_fraction: float = 0.5,
+                 features: Sequence[str] = DEFAULT_FEATURES, seed: int = 0, base_dir=None,
                  standardize: bool = False, dtype=np.float64) -> Dataset:
     """Build the data set a project's ``data`` section describes, split into train and test.
 

@@ -15,9 +15,10 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QListView, QListWidget,
                                QListWidgetItem, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
-from engine.data import FEATURES, GENERATORS, SHIPPED
+from engine.data import DEFAULT_FEATURES, DEFAULT_SAMPLES, FEATURES, GENERATORS, SHIPPED
 from engine.errors import ConfigError
 from playground import edits
+from playground.project import DEFAULT_BATCH_SIZE
 from ui.panels.csv_dialog import CsvImportDialog, check_source, read_header
 from ui.panels.messages import show_error
 from ui.panels.thumbnails import SIZE, source_thumbnails
@@ -160,14 +161,14 @@ class DataPanel(QWidget):
                 item.setSelected(isinstance(source, str) and item.data(Qt.UserRole) == source)
             self.noise.setValue(round(100 * data.get("noise", 0.0)))
             self.train_percent.setValue(round(100 * data.get("train_fraction", 0.5)))
-            batch = project.training.get("batch_size", 10)
+            batch = project.training.get("batch_size", DEFAULT_BATCH_SIZE)
             self.full_batch.setChecked(batch == "full")
             self.batch_size.setEnabled(batch != "full")
             if batch != "full":
                 self.batch_size.setValue(batch)
             self.seed.setValue(project.seed)
             generated = isinstance(source, str) and source in GENERATORS
-            chosen = set(data.get("features", ("x1", "x2")))
+            chosen = set(data.get("features", DEFAULT_FEATURES))
             for name, box in self.features.items():
                 box.setChecked(name in chosen)
                 box.setEnabled(generated)
@@ -187,8 +188,8 @@ class DataPanel(QWidget):
         data = self._data(source=name)
         if name in GENERATORS:
             data.pop("standardize", None)
-            data.setdefault("samples", 500)
-            data.setdefault("features", ["x1", "x2"])
+            data.setdefault("samples", DEFAULT_SAMPLES)
+            data.setdefault("features", list(DEFAULT_FEATURES))
         else:
             data["standardize"] = True      # measurements in different units: scale them alike
         self._emit_data(data, task, n_outputs)
@@ -213,7 +214,7 @@ class DataPanel(QWidget):
             return
         self.batch_size.setEnabled(not self.full_batch.isChecked())
         batch = "full" if self.full_batch.isChecked() else self.batch_size.value()
-        if batch != self._project.training.get("batch_size", 10):
+        if batch != self._project.training.get("batch_size", DEFAULT_BATCH_SIZE):
             training = dict(copy.deepcopy(self._project.training), batch_size=batch)
             self.rebuild_requested.emit({"training": training}, True)
 

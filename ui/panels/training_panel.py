@@ -14,11 +14,12 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from engine.activations import ACTIVATIONS
-from engine.initializers import INITIALIZERS
+from engine.initializers import DEFAULT_INIT, INITIALIZERS
 from engine.losses import LOSSES
 from engine.optimizers import DEFAULTS as OPTIMIZER_DEFAULTS
 from engine.schedules import SCHEDULE_DEFAULTS, SCHEDULES
 from playground import edits
+from playground.project import DEFAULT_OPTIMIZER, NO_REGULARIZATION
 from ui.panels.explanations import (INIT_PARAMS, INIT_TIPS, LEARNING_RATE_TIP, OPTIMIZER_TIPS, PRECISION_TIP,
                                     REGULARIZATION_RATE_TIP, REGULARIZATION_TIPS, SCHEDULE_TIPS, activation_tip,
                                     loss_tip)
@@ -34,7 +35,7 @@ SCHEDULE_REQUIRED = {"step_size": 500, "t_max": 2000}
 
 
 def _init_name(init) -> str:
-    return init if isinstance(init, str) else init.get("name", "glorot_uniform")
+    return init if isinstance(init, str) else init.get("name", DEFAULT_INIT)
 
 
 class TrainingPanel(QWidget):
@@ -139,14 +140,14 @@ class TrainingPanel(QWidget):
         out = edits.output_node(network)
         select(self.output_activation, out.get("activation", out.get("fn", "linear")))
         select(self.loss, training["loss"])
-        opt = training.get("optimizer", {"name": "sgd"})
+        opt = training.get("optimizer", DEFAULT_OPTIMIZER)
         select(self.optimizer, opt["name"])
         self.optimizer_form.build(opt["name"], OPTIMIZER_DEFAULTS[opt["name"]], opt)
         select(self.learning_rate, float(opt.get("lr", OPTIMIZER_DEFAULTS[opt["name"]]["lr"])))
         sched = training.get("schedule") or {"name": "constant"}
         select(self.schedule, sched["name"])
         self.schedule_form.build(sched["name"], self._schedule_defaults(sched["name"]), sched, skip=())
-        reg = training.get("regularization", {"kind": "none", "rate": 0.0})
+        reg = training.get("regularization", NO_REGULARIZATION)
         select(self.regularization, reg.get("kind", "none"))
         select(self.regularization_rate, float(reg.get("rate", 0.0)))
         self.regularization_rate.setEnabled(reg.get("kind", "none") != "none")
