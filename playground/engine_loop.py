@@ -10,14 +10,17 @@ Protocol.  Commands arrive on ``commands`` as ``(method, arguments)`` tuples, wh
 COMMANDS), in the order the GUI sent them; they take effect between two training
 chunks.  Sending the method itself, not a name, lets a reader (and a tool) follow a
 button straight to the code it runs.  Messages
-leave on ``events`` as tuples whose first item says what they are:
+leave on ``events`` as byte strings: one byte saying what the message is (see
+MESSAGE), then the pickled payload.  The kind travels outside the pickle so the
+GUI's reader thread can sort messages without unpickling (see playground/worker.py:
+it must not create Python objects, or the garbage collector may run there and
+destroy Qt objects in the wrong thread).
 
-* ``("frame", frame, grid_reused, info)``: a ``TrainingFrame``; when ``grid_reused``
-  its grid is None and the receiver keeps the previous one (a grid is ~0.5 MB, and
-  while training it is re-evaluated at most GRID_INTERVAL apart); ``info`` is a
-  ``SessionInfo`` for the first frame of a new session, else None.
-* ``("running", bool)``, ``("diverged", Divergence)``, ``("error", str)``,
-  ``("explained", Explanation)``, ``("raced", [RaceTrace])``.
+* frames: ``(frame, info)``, a ``TrainingFrame`` and, for the first frame of a new
+  session, its ``SessionInfo``.  A "frame, same grid" carries no grid: the receiver
+  keeps the previous one (a grid is ~0.5 MB, re-evaluated at most GRID_INTERVAL apart).
+* ``running`` (bool), ``diverged`` (Divergence), ``error`` (str), ``explained``
+  (Explanation), ``raced`` ([RaceTrace]), and ``stopped`` (no payload) last.
 
 Pacing.  Training runs in chunks of about CHUNK_SECONDS; between chunks the loop
 polls the command pipe (a syscall of a few microseconds).  A paced speed waits on
@@ -27,6 +30,7 @@ Frames are built at most every FRAME_INTERVAL however fast training runs.
 from __future__ import annotations
 
 import math
+import pickle
 import sys
 import threading
 import time
@@ -45,6 +49,9 @@ from playground.explain import ExplainRequest, explain
 from playground.frames import compute_frame
 from playground.project import Project, build_session
 
+# The first byte of every message to the GUI.
+MESSAGE = {"frame": b"F", "frame, same grid": b"f", "frame, new session": b"I", "running": b"R",
+           "diverged": b"D", "error": b"E", "explained": b"X", "raced": b"C", "stopped": b"S"}
 CHUNK_SECONDS = 0.004      # training per chunk before the command pipe is polled again
 FRAME_INTERVAL = 1 / 60    # at most 60 frames a second
 GRID_INTERVAL = 1 / 30     # while training, the input-plane grid is re-evaluated at most 30 times a second
@@ -110,8 +117,8 @@ class EngineLoop:
                 continue
             self._command(method, args)
 
-    def _send(self, *message) -> None:
-        self._events.send(message)
+    def _send(self, kind: str, *payload) -> None:
+        self._events.send_bytes(MESSAGE[kind] + pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
 
     # -- commands (sent by playground.worker.TrainingController) ------------------------
     def _command(self, method, args: tuple) -> None:
@@ -313,7 +320,12 @@ class EngineLoop:
         if not reuse:
             self._grid, self._grid_at = frame.grid, now
         self._last_frame, self._frame_due = now, False
-        self._send("frame", replace(frame, grid=None) if reuse else frame, reuse, info)
+        if info is not None:
+            self._send("frame, new session", frame, info)
+        elif reuse:
+            self._send("frame, same grid", replace(frame, grid=None), None)
+        else:
+            self._send("frame", frame, None)
 
 
 # What the GUI may send (see the module docstring); set_project and stop work before
@@ -338,6 +350,6 @@ def serve(commands, events, stop) -> None:
         EngineLoop(commands, events, stop).run()
     finally:
         try:
-            events.send(("stopped",))
+            events.send_bytes(MESSAGE["stopped"])
         except (OSError, EOFError, ValueError):
             pass

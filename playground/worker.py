@@ -13,12 +13,12 @@ letting them draw at 30 Hz cut training to a quarter.  Two pipes join them:
 * commands: the GUI thread sends ``(EngineLoop.method, arguments)`` (a few hundred
   bytes, never blocking in practice); the engine applies them in order between
   training chunks.
-* events: a thread of this process (``_Bridge``) blocks on the pipe, unpickles each
-  message and turns it into a signal.  Frames go through a one-slot mailbox: the bridge
-  replaces the pending frame and only signals when the slot was empty, so the GUI
-  delivers the newest frame once and never holds more than one in flight, however
-  fast frames come.  A ``SessionInfo`` travels with the first frame of its session,
-  so ``session_changed`` always precedes that session's frames.
+* events: a thread of this process (``_Reader``) blocks on the pipe and puts the raw
+  messages in an inbox, signalling the GUI thread only when the inbox was empty; the
+  GUI thread unpickles them in order and emits the signals.  Of a run of frames only
+  the newest is kept, so the GUI never falls behind however fast frames come.  A
+  ``SessionInfo`` travels with the first frame of its session, so
+  ``session_changed`` always precedes that session's frames.
 
 Where a process cannot be started (or ``NNPG_ENGINE=thread`` asks for it) the same
 engine loop runs in a thread of this process, with the same pipes: everything works,
@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import sys
 import threading
 import time
@@ -42,7 +43,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 
-from playground.engine_loop import EngineLoop, SessionInfo, serve
+from playground.engine_loop import MESSAGE, EngineLoop, SessionInfo, serve
 from playground.explain import ExplainRequest
 from playground.frames import TrainingFrame
 from playground.project import Project
@@ -52,49 +53,52 @@ __all__ = ["SessionInfo", "TrainingController"]
 ENGINE_MODE_VARIABLE = "NNPG_ENGINE"      # "thread" runs the engine in this process
 
 
-class _Mailbox:
-    """What the bridge thread and the GUI thread share: the newest undelivered
-    SessionInfo and frame."""
+FRAMES = (MESSAGE["frame"], MESSAGE["frame, same grid"])       # plain frames: only the newest matters
+
+
+class _Inbox:
+    """The engine's messages as raw bytes, in order, between the reader thread and the
+    GUI thread.  A run of plain frames keeps only the newest (the GUI draws at its own
+    pace); if that drops the last frame carrying a grid, it is kept aside for its grid."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._info = self._frame = None
+        self._items: list[bytes] = []
+        self._grid_carrier: bytes | None = None
 
-    def put(self, frame: TrainingFrame, info: SessionInfo | None = None) -> bool:
-        """Store; True if the slot was empty (the receiver needs a notification)."""
+    def put(self, data: bytes) -> bool:
+        """Store; True if the inbox was empty (the GUI needs a notification)."""
         with self._lock:
-            was_empty = self._info is None and self._frame is None
-            if info is not None:
-                self._info = info
-            self._frame = frame
+            was_empty = not self._items
+            if data[:1] in FRAMES and self._items and self._items[-1][:1] in FRAMES:
+                dropped = self._items.pop()
+                if data[:1] == MESSAGE["frame, same grid"] and dropped[:1] == MESSAGE["frame"]:
+                    self._grid_carrier = dropped
+            self._items.append(data)
             return was_empty
 
-    def take(self) -> tuple[SessionInfo | None, TrainingFrame | None]:
+    def take(self) -> tuple[bytes | None, list[bytes]]:
         with self._lock:
-            taken, self._info, self._frame = (self._info, self._frame), None, None
+            taken = (self._grid_carrier, self._items)
+            self._grid_carrier, self._items = None, []
             return taken
 
 
-class _Bridge(QObject):
-    """Reads the engine's messages on a thread of its own and turns them into signals
-    (queued to the GUI thread, where this object lives).
+class _Reader:
+    """Reads the engine's messages on a daemon thread and hands them to the GUI thread.
 
-    A daemon Python thread rather than a QThread: it spends its life blocked in a
-    pipe read, and a QThread still running when its object is collected aborts the
-    whole process ("Destroyed while thread is still running").
+    The thread only moves bytes: it unpickles nothing and creates (almost) no Python
+    objects.  Where Python objects are created, the garbage collector may run, and
+    a collected Qt object (a closed window, say) is then destroyed in *this* thread:
+    Qt cannot stop its timers from here, and one firing later crashes the process.
+    Unpickling happens in the GUI thread (``TrainingController._on_posted``).
+    A Python thread rather than a QThread: a QThread still running when its object
+    is collected aborts the whole process.
     """
 
-    posted = Signal()                   # the mailbox went from empty to full
-    running = Signal(bool)
-    diverged = Signal(object)
-    error = Signal(str)
-    explained = Signal(object)
-    raced = Signal(object)
-
-    def __init__(self, events, mailbox: _Mailbox):
-        super().__init__()
-        self._events, self._mailbox = events, mailbox
-        self._thread = threading.Thread(target=self._run, name="training bridge", daemon=True)
+    def __init__(self, events, inbox: _Inbox, notify):
+        self._events, self._inbox, self._notify = events, inbox, notify
+        self._thread = threading.Thread(target=self._run, name="training reader", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -107,28 +111,19 @@ class _Bridge(QObject):
         return self._thread.is_alive()
 
     def _run(self) -> None:
-        grid = None                     # the last grid received: frames that reuse it carry none
+        stopped = MESSAGE["stopped"]
         while True:
             try:
-                message = self._events.recv()
+                data = self._events.recv_bytes()
             except (EOFError, OSError):
                 return                  # the engine closed its end: it has stopped
-            kind = message[0]
-            try:
-                if kind == "frame":
-                    _, frame, grid_reused, info = message
-                    if grid_reused:
-                        frame = replace(frame, grid=grid)
-                    else:
-                        grid = frame.grid
-                    if self._mailbox.put(frame, info):
-                        self.posted.emit()
-                elif kind == "stopped":
-                    return
-                else:
-                    getattr(self, kind).emit(message[1])
-            except RuntimeError:        # this object was deleted with its window: nobody listens
+            if data == stopped:
                 return
+            if self._inbox.put(data):
+                try:
+                    self._notify()
+                except RuntimeError:    # the controller was deleted with its window: nobody listens
+                    return
 
 
 @contextlib.contextmanager
@@ -185,6 +180,7 @@ class TrainingController(QObject):
     session_changed = Signal(object)    # SessionInfo
     explained = Signal(object)          # playground.explain.Explanation, after explain()
     raced = Signal(object)              # list of engine.race.RaceTrace, after race()
+    _posted = Signal()                  # the inbox went from empty to full (emitted by the reader thread)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -192,13 +188,11 @@ class TrainingController(QObject):
         self._stopped = False
         self._frame: TrainingFrame | None = None
         self._info: SessionInfo | None = None
-        self._mailbox = _Mailbox()
+        self._inbox = _Inbox()
+        self._grid = None               # the last grid received: "same grid" frames carry none
         self._start_engine()
-        self._bridge = _Bridge(self._events, self._mailbox)
-        self._bridge.posted.connect(self._on_posted, Qt.QueuedConnection)
-        self._bridge.running.connect(self._on_running, Qt.QueuedConnection)
-        for name in ("diverged", "error", "explained", "raced"):
-            getattr(self._bridge, name).connect(getattr(self, name), Qt.QueuedConnection)
+        self._posted.connect(self._on_posted, Qt.QueuedConnection)
+        self._bridge = _Reader(self._events, self._inbox, self._posted.emit)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -291,13 +285,30 @@ class TrainingController(QObject):
 
     @Slot()
     def _on_posted(self) -> None:
-        info, frame = self._mailbox.take()
-        if info is not None:
-            self._info = info
-            self.session_changed.emit(info)
-        if frame is not None:
+        grid_carrier, messages = self._inbox.take()
+        if grid_carrier is not None:
+            self._grid = pickle.loads(memoryview(grid_carrier)[1:])[0].grid
+        for data in messages:
+            self._deliver(data[:1], pickle.loads(memoryview(data)[1:]))
+
+    def _deliver(self, kind: bytes, payload: tuple) -> None:
+        if kind in (MESSAGE["frame"], MESSAGE["frame, same grid"], MESSAGE["frame, new session"]):
+            frame, info = payload
+            if kind == MESSAGE["frame, same grid"]:
+                frame = replace(frame, grid=self._grid)
+            else:
+                self._grid = frame.grid
+            if info is not None:
+                self._info = info
+                self.session_changed.emit(info)
             self._frame = frame
             self.frame_ready.emit(frame)
+        elif kind == MESSAGE["running"]:
+            self._on_running(payload[0])
+        else:
+            signal = {MESSAGE["diverged"]: self.diverged, MESSAGE["error"]: self.error,
+                      MESSAGE["explained"]: self.explained, MESSAGE["raced"]: self.raced}[kind]
+            signal.emit(payload[0])
 
     @Slot(bool)
     def _on_running(self, running: bool) -> None:
