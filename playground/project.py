@@ -23,11 +23,13 @@ from engine.errors import ConfigError
 from engine.graph import Graph, Plan, compile_plan, parse_network
 from engine.io.atomic import write_text_atomic
 from engine.losses import LOSSES, make_loss_head
+from engine.memory import check_training_memory
 from engine.network import Network
 from engine.optimizers import make_optimizer
 from engine.schedules import make_schedule
 from engine.validate import brief, flag, number
 from engine.session import Regularization, TrainingSession
+from playground.frames import GRID_RESOLUTION      # the app evaluates the network on this grid too
 
 FORMAT = "nn-playground/1"
 _TOP_KEYS = {"format", "name", "seed", "dtype", "data", "network", "training", "layout"}
@@ -328,35 +330,6 @@ def data_file(project: Project) -> Path | None:
     return None
 
 
-def available_memory() -> int:
-    """Bytes of memory available now (MemAvailable), or physical memory if unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
-def check_memory(plan: Plan, dtype: np.dtype, batch_rows: int) -> None:
-    """Refuse, before allocating, a network whose training state cannot fit in memory.
-
-    Training holds about six copies of the parameters (values, gradients, the undo
-    copy, up to three optimiser moments) and, per batch row, every node's output and
-    pre-activation twice (forward values and backward gradients).
-    """
-    itemsize = dtype.itemsize
-    params_bytes = 6 * plan.n_params * itemsize
-    activation_bytes = 4 * batch_rows * sum(s.width for s in plan.steps) * itemsize
-    needed = params_bytes + activation_bytes
-    available = available_memory()
-    if needed > available:
-        raise ConfigError(f"network: {plan.n_params:,} parameters need about {needed / 2**30:.1f} GiB to train, "
-                          f"but only {available / 2**30:.1f} GiB of memory is available")
-
-
 def build_session(project: Project, seed: int | None = None, dataset: Dataset | None = None) -> TrainingSession:
     """Data, network, loss, optimiser and schedule for ``project``, ready to step."""
     seed = project.seed if seed is None else seed
@@ -365,9 +338,11 @@ def build_session(project: Project, seed: int | None = None, dataset: Dataset | 
     batch = training.get("batch_size", DEFAULT_BATCH_SIZE)
     try:
         plan = compile_plan(project.graph, dataset.n_features)
-        # A batch never holds more rows than the training set (the session clamps it too).
-        rows = len(dataset.X_train)
-        check_memory(plan, project.dtype, rows if batch == "full" else min(batch, rows))
+        # Weights, gradients, undo copies, the optimiser's buffers, every node's
+        # activations at the batch size, the full-data evaluations and the app's
+        # input-plane grid (engine.memory; a batch beyond the data is one full batch).
+        check_training_memory(plan, project.dtype, len(dataset.X_train), len(dataset.X_test), batch,
+                              training.get("optimizer", DEFAULT_OPTIMIZER), extra_rows=(GRID_RESOLUTION ** 2,))
         head = make_loss_head(training["loss"], plan.output_activation, plan.output_width,
                               dataset.task, dataset.n_classes, dataset.n_outputs)
     except ConfigError as exc:

@@ -28,7 +28,7 @@ import numpy as np
 from engine.errors import ConfigError, WeightsError
 from engine.gradcheck import gradcheck
 from engine.io.atomic import write_text_atomic
-from engine.io.weights import format_of, load_weights, save_weights
+from engine.io.weights import format_of, load_weights, save_weights, tensor_shapes
 from engine.session import Evaluation, TrainingSession
 from playground.project import Project, build_session, data_file, load_project
 
@@ -225,7 +225,8 @@ def _history_csv(rows: list[dict], classification: bool) -> str:
 def _load_start_weights(session: TrainingSession, path: str | None) -> None:
     if path is not None:
         with reading_weights(path):
-            tensors = load_weights(path)
+            # Names and shapes are checked from the file's headers before any data is read.
+            tensors = load_weights(path, expected=tensor_shapes(session.network))
         session.load_weights(tensors, source=str(path))
 
 

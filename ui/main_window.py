@@ -322,6 +322,7 @@ class MainWindow(QMainWindow):
         if not self.confirm_discard():
             event.ignore()
             return
+        self.documents.cancel_exports()     # a half-written export is thrown away, not left behind
         self.autosave.discard()
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         if self.keeper.project is not None and self.keeper.project.path is not None:

@@ -154,7 +154,7 @@ def load_dataset(source, *, samples: int = DEFAULT_SAMPLES, noise: float = 0.0, 
 
     scaling = None
     if points is None and standardize:
-        scaling = standardization(X)
+        scaling = standardization(X, names)
         X = (X - scaling[0]) / scaling[1]
     n = X.shape[0]
     if fraction == 1.0:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -52,16 +53,62 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows[1:]
 
 
-def standardization(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def standardization(X: np.ndarray, names: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(shift, scale) per column such that (X - shift) / scale has zero mean and unit
-    (population) std; a constant column is only centred (scale 1)."""
-    shift = X.mean(axis=0)
-    std = (X - shift).std(axis=0)
-    return shift, np.where(std > 0, std, 1.0)
+    (population) std; a constant column is only centred (scale 1).
+
+    Ordinary columns get the plain formulas.  A column of huge or tiny values (beyond
+    1e100 or below 1e-100 in magnitude) is computed divided by its largest magnitude,
+    so values near the float64 limit (1e300 and up) cannot overflow the squares or
+    the sum.  A column whose differences from the mean still overflow float64, or
+    whose standard deviation underflows to 0, is refused by name (``names``, else its
+    position) instead of silently becoming a column of zeros.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    # Ordinary columns: the plain formulas over the whole matrix, exactly as always.
+    # Their overflow on extreme columns is expected here, and those columns are redone.
+    with np.errstate(over="ignore", invalid="ignore"):
+        shift = X.mean(axis=0)
+        std = (X - shift).std(axis=0)
+    scale = np.where(std > 0, std, 1.0)
+    magnitude = np.max(np.abs(X), axis=0) if len(X) else np.zeros(X.shape[1])
+    for j in np.flatnonzero((magnitude != 0) & ((magnitude < _PLAIN_RANGE[0]) | (magnitude > _PLAIN_RANGE[1]))):
+        shift[j], scale[j] = _scaled_stats(X[:, j], float(magnitude[j]), _column_label(j, names))
+    return shift, scale
 
 
-def _standardize(X: np.ndarray) -> np.ndarray:
-    shift, scale = standardization(X)
+def _column_label(j: int, names: Sequence[str] | None) -> str:
+    return f"column {names[j]!r}" if names is not None else f"feature column {j + 1}"
+
+
+# Between these magnitudes squares and sums of squares cannot overflow or underflow,
+# so ordinary columns get exactly the plain mean and std (results unchanged).
+_PLAIN_RANGE = (1e-100, 1e100)
+_FLOAT64_MAX = float(np.finfo(np.float64).max)
+
+
+def _scaled_stats(column: np.ndarray, magnitude: float, label: str) -> tuple[float, float]:
+    """(mean, population std, or 1 for a constant column) of a column of huge or tiny values."""
+    unit = column / magnitude                     # in [-1, 1]: nothing below can overflow
+    mean_unit = float(unit.mean())
+    deviation = unit - mean_unit
+    std_unit = float(np.sqrt(np.mean(deviation * deviation)))
+    if std_unit == 0.0:
+        return mean_unit * magnitude, 1.0         # constant column: centred only
+    # (raw - mean) / std is computed on the raw values (here and in every export), so
+    # the raw differences must be finite too.  Python floats: no NumPy overflow warnings.
+    if float(np.max(np.abs(deviation))) * magnitude > _FLOAT64_MAX:
+        raise DataError(f"{label}: values from {column.min():.4g} to {column.max():.4g} are too far apart "
+                        "to standardize in float64 (their differences overflow)")
+    scale = std_unit * magnitude
+    if not scale > 0.0:
+        raise DataError(f"{label}: its standard deviation underflows to 0 in float64 "
+                        f"(values of magnitude {magnitude:.3g}), so the column cannot be standardized")
+    return mean_unit * magnitude, scale
+
+
+def _standardize(X: np.ndarray, names: Sequence[str] | None = None) -> np.ndarray:
+    shift, scale = standardization(X, names)
     return (X - shift) / scale
 
 
@@ -120,7 +167,7 @@ def load_csv(path, target: str, task: str, standardize: bool = False):
     else:
         classes, y = _encode_classes(labels)
     if standardize:
-        X = _standardize(X)
+        X = _standardize(X, feature_names)
     return X, y, feature_names, classes
 
 

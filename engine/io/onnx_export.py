@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, WeightsError
 from ..graph import Plan
 from ..network import Network
 from .weights import assign_tensors
@@ -35,15 +35,49 @@ MISSING_ONNX = "ONNX export needs the 'onnx' package: pip install 'nn-playground
 _ELEMENTWISE = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "softplus": "Softplus"}
 
 
-def checked_tensors(plan: Plan, tensors: Mapping[str, np.ndarray], dtype) -> dict[str, np.ndarray]:
+def _beyond(values: np.ndarray, dtype) -> float | None:
+    """The value of largest magnitude if it does not fit in ``dtype`` (finite float64 ``values``), else None."""
+    if values.size == 0 or np.dtype(dtype).itemsize >= values.dtype.itemsize:
+        return None
+    high, low = float(values.max()), float(values.min())     # no |values| temporary for a large tensor
+    peak = high if abs(high) >= abs(low) else low
+    return peak if abs(peak) > float(np.finfo(dtype).max) else None     # Python floats: no cast warning
+
+
+def checked_tensors(plan: Plan, tensors: Mapping[str, np.ndarray], dtype, source: str = "export",
+                    target: str = "the export") -> dict[str, np.ndarray]:
     """The plan's tensors in ``dtype``, after the same checks as loading weights.
 
     Going through ``assign_tensors`` means a missing tensor or a wrong shape is
     reported exactly as when a weight file is loaded (tensor name and both shapes).
+    A value too large for ``dtype`` is refused, naming the tensor, rather than
+    becoming infinity in ``target``.
     """
     network = Network(plan, np.float64)
-    assign_tensors(network, tensors, source="export")
+    assign_tensors(network, tensors, source=source)
+    for name, values in network.tensors.items():
+        peak = _beyond(values, dtype)
+        if peak is not None:
+            raise WeightsError(f"{source}: tensor '{name}' holds {peak:.4g}, beyond the {np.dtype(dtype).name} "
+                               f"range of {target} (largest {np.finfo(dtype).max:.3g})")
     return {name: np.ascontiguousarray(t, dtype=dtype) for name, t in network.tensors.items()}
+
+
+def checked_scaling(input_scaling: tuple[np.ndarray, np.ndarray], feature_names: Sequence[str], dtype,
+                    target: str = "the export") -> tuple[np.ndarray, np.ndarray]:
+    """The standardisation (shift, scale) in ``dtype``; a column whose mean or standard
+    deviation does not fit (overflows, or the deviation rounds to 0) is refused by name."""
+    shift, scale = (np.asarray(a, dtype=np.float64) for a in input_scaling)
+    info = np.finfo(dtype)
+    largest, tiny = float(info.max), float(info.tiny)
+    for i, name in enumerate(feature_names):
+        if not (np.isfinite(shift[i]) and abs(shift[i]) <= largest):
+            raise ConfigError(f"column '{name}': its mean {shift[i]:.4g} is beyond the {info.dtype.name} range "
+                              f"of {target} (largest {largest:.3g})")
+        if not (np.isfinite(scale[i]) and tiny <= scale[i] <= largest):
+            raise ConfigError(f"column '{name}': its standard deviation {scale[i]:.4g} cannot be represented "
+                              f"in the {info.dtype.name} of {target}")
+    return shift.astype(dtype), scale.astype(dtype)
 
 
 class _Builder:
@@ -97,18 +131,25 @@ class _Builder:
 
 
 def network_to_onnx(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str],
-                    input_scaling: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
+                    input_scaling: tuple[np.ndarray, np.ndarray] | None = None,
+                    progress: Callable[[float], None] | None = None, source: str = "export") -> bytes:
     """The serialized ONNX ModelProto of ``plan`` with ``tensors`` as its (float32) weights.
 
     With ``input_scaling`` (shift, scale) the model first computes (input - shift) / scale,
     the standardisation the network was trained behind, so it takes raw columns.
+    ``progress`` is called with the fraction done between stages (it may raise to cancel);
+    ``source`` starts the messages about the tensors (e.g. the weight file's name).
     """
+    progress = progress or (lambda fraction: None)
     try:
         import onnx
         from onnx import TensorProto, helper, numpy_helper
     except ImportError:
         raise ConfigError(MISSING_ONNX) from None
-    weights = checked_tensors(plan, tensors, np.float32)
+    weights = checked_tensors(plan, tensors, np.float32, source, "the ONNX model")
+    if input_scaling is not None:
+        input_scaling = checked_scaling(input_scaling, feature_names, np.float32, "the ONNX model")
+    progress(0.1)
     b = _Builder(helper, TensorProto.FLOAT)
     initializers = []
     for name, array in weights.items():
@@ -119,7 +160,7 @@ def network_to_onnx(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names
     if input_scaling is not None:
         for name, array in zip(("input_shift", "input_scale"), input_scaling):
             b.used.add(name)
-            initializers.append(numpy_helper.from_array(np.asarray(array, dtype=np.float32), name))
+            initializers.append(numpy_helper.from_array(array, name))
         centred = b.op("Sub", ["input", "input_shift"], b.name("input/centred"))
         network_input = b.op("Div", [centred, "input_scale"], b.name("input/standardized"))
 
@@ -161,5 +202,7 @@ def network_to_onnx(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names
     helper.set_model_props(model, {"feature_names": json.dumps(list(feature_names)),
                                    "output_node": out_node.id,
                                    "output_activation": plan.output_activation})
+    progress(0.4)
     onnx.checker.check_model(model, full_check=True)
+    progress(0.8)
     return model.SerializeToString()

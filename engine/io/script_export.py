@@ -6,21 +6,22 @@ engine's formulas, and a ``predict(X)`` that runs the nodes one line each in pla
 order.  Run as a script it reads a CSV of features and prints the predictions.
 
 User-given strings (node ids, feature names) only ever reach the generated code
-through ``repr`` (inside literals or comments), so no name can inject code.
+through ``repr`` (inside literals or comments), so no name can inject code.  Node
+values live in locals named ``v_<cleaned id>``, a prefix no module-level name of the
+generated file uses, so no node id can shadow ``INPUT_SHIFT``, ``WEIGHTS``, an
+activation or a builtin that ``predict`` reads.
 """
 from __future__ import annotations
 
 import base64
-import builtins
-import keyword
 import re
 import textwrap
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from ..graph import Plan
-from .onnx_export import checked_tensors
+from .onnx_export import checked_scaling, checked_tensors
 
 # The engine's formulas (engine/activations.py) in plain NumPy, since the script
 # cannot count on scipy: sigmoid is computed as scipy's expit does, and erf comes
@@ -109,19 +110,22 @@ if __name__ == "__main__":
 '''
 
 
+# Every local variable predict() creates for a node starts with this prefix, and no
+# module-level name of the generated file (constants, helpers, activations, imports)
+# or builtin does: so no node id can shadow a name predict reads, whatever it is
+# (INPUT_SHIFT, WEIGHTS, sigmoid, len, ...).  test_script_names_never_shadow checks it.
+LOCAL_PREFIX = "v_"
+LINE_CHARS = 72         # base64 characters per line of an embedded tensor
+
+
 def _identifiers(plan: Plan) -> list[str]:
-    """A distinct, valid Python variable name for each plan step, close to its node id."""
-    used = {"X", "np", "math", "sys", "base64", "WEIGHTS", "DTYPE", "FEATURE_NAMES", "predict", "main"}
-    used |= set(_ACTIVATION_CODE) | set(dir(builtins))   # a local must not hide what predict calls
+    """A distinct, valid Python variable name for each plan step: ``v_`` + its node id, cleaned."""
+    used: set[str] = set()
     names = []
     for step in plan.steps:
-        base = re.sub(r"\W", "_", step.node.id, flags=re.ASCII) or "node"
-        if base[0].isdigit():
-            base = f"n_{base}"
+        base = LOCAL_PREFIX + re.sub(r"\W", "_", step.node.id, flags=re.ASCII)
         name, n = base, 1
-        if name in used or keyword.iskeyword(name):
-            name = f"{base}_"             # the usual spelling for a name that is taken: in_, sum_
-        while name in used:
+        while name in used:             # "a b" and "a_b" clean to the same name
             n += 1
             name = f"{base}_{n}"
         used.add(name)
@@ -130,8 +134,14 @@ def _identifiers(plan: Plan) -> list[str]:
 
 
 def _tensor_literal(array: np.ndarray) -> str:
+    """``_tensor(shape, "...")`` with the bytes as base64 in fixed-width string lines.
+
+    The base64 text is sliced directly: linear in its length (textwrap.wrap on one
+    long word took minutes for a million parameters).
+    """
     data = base64.b64encode(array.astype(array.dtype.newbyteorder("<")).tobytes()).decode("ascii")
-    chunks = "\n".join(f'        "{line}"' for line in textwrap.wrap(data, 72)) or '        ""'
+    lines = [f'        "{data[i:i + LINE_CHARS]}"' for i in range(0, len(data), LINE_CHARS)]
+    chunks = "\n".join(lines) or '        ""'
     return f"_tensor({list(array.shape)}, (\n{chunks}\n    ))"
 
 
@@ -165,16 +175,28 @@ def _forward_lines(plan: Plan, names: list[str]) -> list[str]:
     return lines
 
 
+def _weight_lines(weights: Mapping[str, np.ndarray], progress: Callable[[float], None]) -> list[str]:
+    total, done, lines = max(1, sum(a.size for a in weights.values())), 0, []
+    for name, array in weights.items():
+        lines.append(f"    {name!r}: {_tensor_literal(array)},")
+        done += array.size
+        progress(done / total)
+    return lines
+
+
 def network_to_script(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str],
-                      input_scaling: tuple[np.ndarray, np.ndarray] | None = None) -> str:
+                      input_scaling: tuple[np.ndarray, np.ndarray] | None = None,
+                      progress: Callable[[float], None] | None = None, source: str = "export") -> str:
     """Python source of a NumPy-only module whose ``predict(X)`` matches ``Network.predict``.
 
     Float32 tensors give a float32 script (like a float32 network); otherwise float64.
     With ``input_scaling`` (shift, scale), ``predict`` takes raw columns and first
     standardises them as the network was trained: (X - INPUT_SHIFT) / INPUT_SCALE.
+    ``progress`` is called with the fraction done after each tensor (it may raise to cancel).
     """
+    progress = progress or (lambda fraction: None)
     dtype = np.float32 if all(np.asarray(t).dtype == np.float32 for t in tensors.values()) else np.float64
-    weights = checked_tensors(plan, tensors, dtype)
+    weights = checked_tensors(plan, tensors, dtype, source, "the script")
     names = _identifiers(plan)
     used = {s.node.activation for s in plan.steps if s.node.type in ("dense", "activation")} - {"linear"}
     if "silu" in used:
@@ -210,12 +232,12 @@ def network_to_script(plan: Plan, tensors: Mapping[str, np.ndarray], feature_nam
         "",
         "# Tensors in the torch.nn.Linear layout: <node>.weight is [units, inputs], <node>.bias is [units].",
         "WEIGHTS = {",
-        *[f"    {name!r}: {_tensor_literal(array)}," for name, array in weights.items()],
+        *_weight_lines(weights, progress),
         "}",
     ]
     standardize_lines = []
     if input_scaling is not None:
-        shift, scale = (np.asarray(a, dtype=dtype) for a in input_scaling)
+        shift, scale = checked_scaling(input_scaling, feature_names, dtype, "the script")
         parts += ["",
                   "# The network was trained on standardised columns: predict() applies the same scaling.",
                   f"INPUT_SHIFT = {_tensor_literal(shift)}",

@@ -100,6 +100,10 @@ class ExportJob(QObject):
 
     progressed = Signal(int)
     finished = Signal(str, str)
+    # The thread reports through this queued signal; ``finished`` is then emitted on
+    # the GUI thread.  Connections to a queued signal are fixed when it is emitted,
+    # so one made after a fast export already reported would never fire.
+    _reported = Signal(str, str)
 
     def __init__(self, parent, title: str, work: Callable[[Callable[[float], None]], None]):
         super().__init__(parent)
@@ -108,7 +112,7 @@ class ExportJob(QObject):
         self._cancel = threading.Event()
         self.dialog = self._make_dialog(parent, title)
         self.progressed.connect(self.dialog.setValue)
-        self.finished.connect(self._close)
+        self._reported.connect(self._close)
         self._thread = threading.Thread(target=self._run, args=(work,), name="export", daemon=True)
 
     def _make_dialog(self, parent, title: str) -> QProgressDialog:
@@ -157,13 +161,14 @@ class ExportJob(QObject):
             outcome, message = FAILED, str(exc)
         except Exception as exc:    # a bug: still say what happened rather than fail silently
             outcome, message = FAILED, f"{type(exc).__name__}: {exc}"
-        self.finished.emit(outcome, message)    # queued: the slots run on the GUI thread
+        self._reported.emit(outcome, message)   # queued: _close runs on the GUI thread
 
     def _close(self, outcome: str, message: str) -> None:
         self.outcome, self.message = outcome, message
         self.dialog.canceled.disconnect(self.cancel)
         self.dialog.close()
         self.dialog.deleteLater()
+        self.finished.emit(outcome, message)
 
     def wait(self) -> str:
         """Run the event loop (the window stays live) until the job ends; returns the outcome."""
