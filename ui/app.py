@@ -13,8 +13,8 @@ from typing import Sequence
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine.errors import ConfigError
+from playground.examples import DEFAULT_EXAMPLE
 from playground.project import load_project
-from ui.panels.documents import DEFAULT_EXAMPLE
 from ui.settings import APPLICATION, ORGANIZATION, AppSettings
 
 

@@ -15,7 +15,7 @@ from ui.editor.widget import NetworkEditor
 from ui.editor_link import EditorLink
 from ui.network_view import NetworkView
 from ui.panels.data_panel import DataPanel
-from ui.panels.documents import Documents, PathChooser
+from ui.documents import Documents, PathChooser
 from ui.menus import build_menus
 from ui.panels.messages import show_error
 from ui.project_keeper import ProjectKeeper

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
+from playground.examples import EXAMPLES_DIR
 from playground.export import EXPORT_FORMATS
-from ui.panels.documents import EXAMPLES_DIR
 from ui.theme import THEMES
 
 PLOT_NAMES = {"output": "Output", "loss": "Loss", "weights": "Weights", "gradients": "Gradients",

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 import playground.export
 from tests.ui.conftest import WAIT_MS, wait_frame
-from ui.panels import documents
+from ui import documents
 
 
 class _FixedPath:

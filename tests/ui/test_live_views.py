@@ -58,10 +58,12 @@ def test_draw_clock_stops_when_everything_is_drawn(qtbot, window):
     qtbot.waitUntil(lambda: window.pacer.ticks > 10, timeout=WAIT_MS)
     with qtbot.waitSignal(window.controller.running_changed, timeout=WAIT_MS):
         window.controller.pause()
+    with qtbot.waitSignal(window.controller.frame_ready, timeout=WAIT_MS) as fresh:
+        window.controller.request_frame()       # frames sent before the pause may still arrive
+    step = fresh.args[0].snapshot.step
     qtbot.waitUntil(lambda: not window.pacer._clock.isActive(), timeout=WAIT_MS)
     assert not any(view.pending() for view in window.pacer.views)
     # A single step while paused is drawn at once, without waiting for a clock.
-    step = window.controller.latest_frame.snapshot.step
     ticks = window.pacer.ticks
     window.controller.step(1)
     wait_frame(qtbot, window, lambda f: f.snapshot.step == step + 1)

@@ -26,22 +26,11 @@ from PySide6.QtWidgets import QFileDialog, QProgressBar, QProgressDialog, QPushB
 
 from engine.errors import ConfigError
 from playground.export import FILE_SUFFIX, export_model
+from playground.examples import blank_project
 from playground.project import load_project, parse_project, save_project
 from ui.panels.messages import show_error
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
-DEFAULT_EXAMPLE = EXAMPLES_DIR / "spiral.json"
 PROJECT_FILTER = "Projects (*.json);;All files (*)"
-
-
-def blank_project() -> dict:
-    return {"format": "nn-playground/1", "name": "Untitled", "seed": 0,
-            "data": {"source": "circle", "samples": 500, "noise": 0.0, "train_fraction": 0.5,
-                     "features": ["x1", "x2"]},
-            "network": {"nodes": [{"id": "in", "type": "input"},
-                                  {"id": "out", "type": "dense", "units": 1, "activation": "sigmoid"}],
-                        "edges": [["in", "out"]], "output": "out"},
-            "training": {"loss": "bce", "optimizer": {"name": "adam", "lr": 0.03}, "batch_size": 10}}
 
 
 class PathChooser:
