@@ -26,6 +26,8 @@ INITIALIZERS: dict[str, dict[str, float | None]] = {
     "he_normal": {},
 }
 DEFAULT_INIT = "glorot_uniform"
+# Where an editor starts a required parameter (the format itself has no default for it).
+INIT_STARTING_VALUES: dict[str, dict[str, float]] = {"constant": {"value": 0.1}}
 
 
 def _split(spec: Any, where: str) -> tuple[str, dict]:

@@ -206,6 +206,9 @@ SCHEDULE_DEFAULTS: dict[str, dict[str, Any]] = {
     for name, cls in _CLASSES.items()
 }
 
+#: Where an editor starts a required parameter (the format itself has no default for it).
+SCHEDULE_STARTING_VALUES: dict[str, Any] = {"step_size": 500, "t_max": 2000}
+
 
 def make_schedule(spec: dict | None, base_lr: float) -> Schedule:
     """Build the schedule ``spec`` describes (``None`` means constant).

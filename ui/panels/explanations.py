@@ -101,7 +101,6 @@ INIT_TIPS = {
     "he_uniform": "Scaled by fan-in for ReLU, which zeroes half its inputs; keeps gradients from fading.",
     "he_normal": "He's scaling with a normal distribution.",
 }
-INIT_PARAMS = {"constant": {"value": 0.1}}   # the one initialiser without a default for its parameter
 
 REGULARIZATION_TIPS = {
     "none": "No penalty on the weights.",

@@ -14,13 +14,13 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from engine.activations import ACTIVATIONS
-from engine.initializers import DEFAULT_INIT, INITIALIZERS
+from engine.initializers import DEFAULT_INIT, INIT_STARTING_VALUES, INITIALIZERS
 from engine.losses import LOSSES
 from engine.optimizers import DEFAULTS as OPTIMIZER_DEFAULTS
-from engine.schedules import SCHEDULE_DEFAULTS, SCHEDULES
+from engine.schedules import SCHEDULE_DEFAULTS, SCHEDULE_STARTING_VALUES, SCHEDULES
 from playground import edits
 from playground.project import DEFAULT_OPTIMIZER, NO_REGULARIZATION
-from ui.panels.explanations import (INIT_PARAMS, INIT_TIPS, LEARNING_RATE_TIP, OPTIMIZER_TIPS, PRECISION_TIP,
+from ui.panels.explanations import (INIT_TIPS, LEARNING_RATE_TIP, OPTIMIZER_TIPS, PRECISION_TIP,
                                     REGULARIZATION_RATE_TIP, REGULARIZATION_TIPS, SCHEDULE_TIPS, activation_tip,
                                     loss_tip)
 from ui.panels.hyper_form import HyperForm
@@ -31,7 +31,6 @@ from ui.panels.widgets import combo, select
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
 REGULARIZATION_RATES = (0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
 # Values for the schedule parameters the engine requires but gives no default for.
-SCHEDULE_REQUIRED = {"step_size": 500, "t_max": 2000}
 
 
 def _init_name(init) -> str:
@@ -156,7 +155,7 @@ class TrainingPanel(QWidget):
 
     @staticmethod
     def _schedule_defaults(name: str) -> dict:
-        return {k: SCHEDULE_REQUIRED.get(k, v) if v is None else v for k, v in SCHEDULE_DEFAULTS[name].items()}
+        return {k: SCHEDULE_STARTING_VALUES.get(k, v) if v is None else v for k, v in SCHEDULE_DEFAULTS[name].items()}
 
     # -- edits -------------------------------------------------------------------------
     def _training(self, **changes) -> dict:
@@ -173,7 +172,7 @@ class TrainingPanel(QWidget):
         if self._project is None:
             return
         name = self.init.currentData()
-        init = {"name": name, **INIT_PARAMS[name]} if name in INIT_PARAMS else name
+        init = {"name": name, **INIT_STARTING_VALUES[name]} if name in INIT_STARTING_VALUES else name
         # A new initialiser only means something for fresh weights, so this one starts over.
         self.rebuild_requested.emit({"network": edits.set_init(self._project.document["network"], init)}, False)
 
