@@ -8,7 +8,13 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStatusB
 
 
 def _loss(value) -> str:
-    return "–" if value is None else ("NaN" if math.isnan(value) else f"{value:.4f}")
+    """Four decimals while the loss is ordinary; significant digits once it is huge
+    (a diverging loss of 1.2e17 printed with .4f filled the status bar with digits)."""
+    if value is None:
+        return "–"
+    if math.isnan(value):
+        return "NaN"
+    return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.4g}"
 
 
 def _accuracy(value) -> str:

@@ -19,3 +19,4 @@ def test_theme_switch_recolours_every_view(qtbot, window):
         # the middle of the surface is close to the background: dark in dark, light in light
         middle = lut[len(lut) // 2][:3].astype(int)
         assert (middle.mean() < 110) == (theme == "dark"), (theme, middle)
+
