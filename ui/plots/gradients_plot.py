@@ -47,7 +47,7 @@ class GradientsPlot(PlotPanel):
             item.removeItem(curve)
         self.layers = layers
         self.history = BoundedHistory(max(1, len(layers)), self.capacity)
-        self.ranges.reset()
+        self.ranges.reset(log_y=True)
         colors = [SERIES[i % len(SERIES)] for i in range(len(layers))]
         self._curves = [item.plot(pen=pg.mkPen(color, width=2)) for color in colors]
         self.set_key([(name, color, False) for name, color in zip(layers, colors)])
@@ -66,7 +66,7 @@ class GradientsPlot(PlotPanel):
     def clear(self) -> None:
         self.history.clear()
         self._last_step = None
-        self.ranges.reset()
+        self.ranges.reset(log_y=True)
         for curve in self._curves:
             curve.setData([], [])
 

@@ -41,13 +41,13 @@ class LossPlot(PlotPanel):
 
     def _set_log(self, on: bool) -> None:
         self.plot.getPlotItem().setLogMode(y=on)
-        self.ranges.reset()           # the y range is in different units now
+        self.ranges.reset(self.log_y.isChecked())   # the y range is in different units now
         self.redraw()
 
     def clear(self) -> None:
         self.history.clear()
         self._last_step = None
-        self.ranges.reset()
+        self.ranges.reset(self.log_y.isChecked())
         self.train_curve.setData([], [])
         self.test_curve.setData([], [])
 

@@ -31,8 +31,12 @@ class SteppedRanges:
         self.item.disableAutoRange()
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, log_y: bool = False) -> None:
+        """Forget the old ranges and show a neutral empty view (a new session's plot must
+        not keep an axis that a diverged run stretched to 1e150)."""
         self.x_hi = self.y_lo = self.y_hi = None
+        self.item.setXRange(0.0, 10.0, padding=0.0)
+        self.item.setYRange(-3.0 if log_y else 0.0, 1.0, padding=0.0)
 
     def fit(self, x: np.ndarray, columns: list[np.ndarray], log_y: bool = False) -> None:
         """Widen the view (never narrow it) so every finite point of ``columns`` over ``x`` shows."""
@@ -54,9 +58,13 @@ class SteppedRanges:
         if self.x_hi is None or x_max > self.x_hi:
             self.x_hi = nice_ceiling(max(x_max * 1.2, 10.0))
             self.item.setXRange(0.0, self.x_hi, padding=0.0)
-        if self.y_lo is None or lo < self.y_lo or hi > self.y_hi:
+        # Grow to show every point; shrink only once the data fills less than a quarter
+        # of the view (a decade on a log axis), so one early spike does not pin the
+        # axis forever, and ordinary redraws still never move it.
+        shrink = self.y_hi is not None and (hi < self.y_hi - (1.0 if log_y else 0.75 * (self.y_hi - self.y_lo)))
+        if self.y_lo is None or lo < self.y_lo or hi > self.y_hi or shrink:
             self.y_lo = lo if self.y_lo is None else min(lo, self.y_lo)
-            self.y_hi = hi if self.y_hi is None else max(hi, self.y_hi)
+            self.y_hi = hi if self.y_hi is None or shrink else max(hi, self.y_hi)
             pad = 0.15 if log_y else 0.0      # so the decade ticks at the very ends keep their labels
             self.item.setYRange(self.y_lo - pad, self.y_hi + pad, padding=0.0)
 
