@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 import pyqtgraph.exporters as exporters
-from PySide6.QtCore import QEventLoop, QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog, QProgressBar, QProgressDialog, QPushButton
@@ -159,14 +159,6 @@ class ExportJob(QObject):
         self.dialog.deleteLater()
         self.finished.emit(outcome, message)
 
-    def wait(self) -> str:
-        """Run the event loop (the window stays live) until the job ends; returns the outcome."""
-        if self.outcome is None:
-            loop = QEventLoop()
-            self.finished.connect(loop.quit)
-            loop.exec()
-        return self.outcome
-
 
 class Documents(QObject):
     """The File menu's work. ``export_finished(outcome, path)`` follows every export."""
@@ -284,15 +276,16 @@ class Documents(QObject):
         for job in list(self.jobs):
             job.cancel()
 
-    def export_weights(self, fmt: str, path) -> bool:
-        """Export and wait for the result while the window stays responsive; True if written."""
-        job = self.start_export(fmt, path)
-        return job is not None and job.wait() == DONE
+    def export_weights(self, fmt: str, path):
+        """Start exporting (it runs off the GUI thread); ``export_finished`` tells the
+        outcome.  Returns the job, or None when there is nothing to export.  No nested
+        event loop waits for it: the window simply carries on."""
+        return self.start_export(fmt, path)
 
-    def export_weights_dialog(self, fmt: str) -> bool:
+    def export_weights_dialog(self, fmt: str):
         suffix = FILE_SUFFIX[fmt]
         path = self.chooser.save_path(f"Export weights as {fmt}", f"{fmt} (*{suffix})", f"weights{suffix}")
-        return bool(path) and self.export_weights(fmt, path)
+        return self.export_weights(fmt, path) if path else None
 
     def export_plot(self, name: str, path) -> bool:
         """PNG or SVG (by suffix) of one plot; the network diagram is saved as a PNG screenshot."""

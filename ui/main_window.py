@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QLineEdit,
-                               QMainWindow, QScrollArea, QTabWidget, QVBoxLayout, QWidget)
+                               QMainWindow, QTabWidget, QVBoxLayout, QWidget)
 
 from playground.worker import TrainingController
 from ui.help import GuideDialog, show_about
@@ -25,6 +25,7 @@ from ui.toolbar import TrainingToolbar
 from ui.panels.training_panel import TrainingPanel
 from ui.panels.race_panel import RacePanel
 from ui.panels.why_panel import WhyPanel
+from ui.panels.widgets import scrolling
 from ui.plots.boundary_plot import BoundaryPlot
 from ui.plots.gradients_plot import GradientsPlot
 from ui.plots.loss_plot import LossPlot
@@ -40,15 +41,6 @@ _INTERNAL_NAMES = {"qt_dockwidget_closebutton": ("Close panel", "Hide this panel
                    "qt_menubar_ext_button": ("More menus", "Show the menus that do not fit"),
                    "ScrollLeftButton": ("Scroll tabs left", "Show the tabs hidden on the left"),
                    "ScrollRightButton": ("Scroll tabs right", "Show the tabs hidden on the right")}
-
-
-def _scrolling(widget: QWidget) -> QScrollArea:
-    area = QScrollArea()
-    area.setWidget(widget)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QScrollArea.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-    return area
 
 
 class MainWindow(QMainWindow):
@@ -127,9 +119,9 @@ class MainWindow(QMainWindow):
                              (Qt.TopRightCorner, Qt.RightDockWidgetArea),
                              (Qt.BottomRightCorner, Qt.RightDockWidgetArea)):
             self.setCorner(corner, area)
-        self._dock("data", "Data", _scrolling(self.data_panel), Qt.LeftDockWidgetArea)
+        self._dock("data", "Data", scrolling(self.data_panel), Qt.LeftDockWidgetArea)
         self._dock("output", "Output over the input plane", self.boundary, Qt.RightDockWidgetArea)
-        self._dock("training", "Training", _scrolling(self.training_panel), Qt.RightDockWidgetArea)
+        self._dock("training", "Training", scrolling(self.training_panel), Qt.RightDockWidgetArea)
         self._dock("loss", "Loss", self.loss_plot, Qt.BottomDockWidgetArea)
         self._dock("weights", "Weight histograms per layer", self.weights_plot, Qt.BottomDockWidgetArea)
         self._dock("gradients", "Gradient norm per layer", self.gradients_plot, Qt.BottomDockWidgetArea)

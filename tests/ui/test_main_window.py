@@ -181,8 +181,9 @@ def test_export_weights_from_the_menu_and_load_them_back(qtbot, window, tmp_path
     for fmt in EXPORT_FORMATS:
         out = tmp_path / f"weights{FILE_SUFFIX[fmt]}"
         window.documents.chooser = _FixedPath(out)
-        window.file_actions[f"export_{fmt}"].trigger()
-        assert out.stat().st_size > 0, fmt
+        with qtbot.waitSignal(window.documents.export_finished, timeout=WAIT_MS) as finished:
+            window.file_actions[f"export_{fmt}"].trigger()
+        assert finished.args == ["done", str(out)] and out.stat().st_size > 0, fmt
         if fmt in ("safetensors", "npz", "json"):
             loaded = load_weights(out)
             assert set(loaded) == set(frame.snapshot.weights)

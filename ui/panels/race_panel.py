@@ -16,12 +16,12 @@ import html
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSpinBox,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from engine.race import GRADIENT_COST_REPEATS, ITERATION_MEANING, METHODS
 from ui.panels.staleness import MeasuredAt
-from ui.panels.widgets import combo, select
+from ui.panels.widgets import combo, fill_with, select
 from ui.plots.base import theme_plot
 from ui.plots.ranges import DecadeAxis
 from ui.theme import SERIES
@@ -135,13 +135,7 @@ class RacePanel(QWidget):
         layout.addWidget(self.key)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.summary)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.NoFrame)
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        fill_with(self, content)
 
     def set_theme(self, theme: str) -> None:
         theme_plot(self.plot, theme)

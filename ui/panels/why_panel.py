@@ -16,13 +16,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from playground.explain import Explanation, ExplainRequest
 from ui.panels.staleness import MeasuredAt
 from ui.panels.teaching_text import chain_rule_html, check_text, curvature_html, limit_html
-from ui.panels.widgets import signals_blocked
+from ui.panels.widgets import fill_with, signals_blocked
 from ui.plots.base import theme_plot
 from ui.theme import NEGATIVE, POSITIVE
 
@@ -147,13 +147,7 @@ class WhyPanel(QWidget):
         layout.addWidget(rule)
         layout.addLayout(plots, 1)
         layout.addLayout(facts)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.NoFrame)
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        fill_with(self, content)
 
     def set_theme(self, theme: str) -> None:
         for plot in (self.profile_plot, self.slice_plot, self.spectrum_plot):

@@ -5,7 +5,7 @@ import contextlib
 
 from PySide6.QtCore import QEvent, QLocale, QObject, Qt
 from PySide6.QtGui import QDoubleValidator
-from PySide6.QtWidgets import QComboBox, QWidget
+from PySide6.QtWidgets import QComboBox, QFrame, QScrollArea, QVBoxLayout, QWidget
 
 
 class _SpaceIsNotText(QObject):
@@ -86,3 +86,21 @@ def select(box: QComboBox, data) -> None:
             box.setEditText(f"{data:g}" if isinstance(data, (int, float)) else str(data))
     _follow_tip(box)
 
+
+
+def scrolling(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless vertical scroll area: on a small screen it scrolls
+    instead of squeezing its text into clipped lines."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    return area
+
+
+def fill_with(panel: QWidget, content: QWidget) -> None:
+    """Make the scrolling ``content`` the whole of ``panel``."""
+    outer = QVBoxLayout(panel)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(scrolling(content))
