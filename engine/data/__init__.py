@@ -22,7 +22,7 @@ from engine.validate import float_dtype, number
 
 __all__ = [
     "Dataset", "load_dataset", "DEFAULT_SAMPLES", "DEFAULT_FEATURES", "source_names", "make_features", "FEATURES",
-    "GENERATORS", "Generator", "SHIPPED", "ShippedDataset", "load_csv",
+    "GENERATORS", "Generator", "SHIPPED", "ShippedDataset", "load_csv", "source_target",
 ]
 
 _CSV_KEYS = ("csv", "target", "task", "standardize")
@@ -177,3 +177,13 @@ def load_dataset(source, *, samples: int = DEFAULT_SAMPLES, noise: float = 0.0, 
         input_shift=None if scaling is None else scaling[0],
         input_scale=None if scaling is None else scaling[1],
     )
+
+
+def source_target(source, base_dir=None) -> tuple[str, int]:
+    """The task of ``source`` and the number of outputs a network needs for it.
+
+    The one place the app learns what a data set asks of the output layer: a
+    generator draws a handful of points, a file is read (and checked) in full.
+    """
+    data = load_dataset(source, samples=8, train_fraction=1.0, base_dir=base_dir)
+    return data.task, data.n_outputs

@@ -326,3 +326,17 @@ def test_bad_dtype_and_seed():
         load_dataset("xor", dtype="int32")
     with pytest.raises(DataError, match="seed"):
         load_dataset("xor", seed=-1)
+
+
+def test_source_target_names_the_task_and_output_width(tmp_path):
+    from engine.data import source_target
+    assert source_target("spiral") == ("classification", 2)
+    assert source_target("plane") == ("regression", 1)
+    assert source_target("iris") == ("classification", 3)
+    assert source_target("digits") == ("classification", 10)
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,y\n1,2,p\n3,4,q\n5,6,r\n7,8,p\n")
+    assert source_target({"csv": "t.csv", "target": "y", "task": "classification"}, base_dir=tmp_path) == \
+        ("classification", 3)
+    with pytest.raises(DataError, match="unknown source"):
+        source_target("nope")

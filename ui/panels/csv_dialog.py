@@ -10,7 +10,6 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel
 
-from engine.data import load_csv
 from engine.data.csv_source import TASKS
 from engine.errors import DataError
 
@@ -62,12 +61,3 @@ class CsvImportDialog(QDialog):
     def source(self) -> dict:
         return {"csv": str(self.path), "target": self.target.currentText(), "task": self.task.currentText(),
                 "standardize": self.standardize.isChecked()}
-
-
-def check_source(source: dict) -> int:
-    """Read the file as the project would; returns the number of outputs the network needs."""
-    X, y, names, classes = load_csv(Path(source["csv"]), source["target"], source["task"],
-                                    standardize=source["standardize"])
-    if source["task"] == "classification":
-        return len(classes)
-    return y.shape[1] if y.ndim > 1 else 1

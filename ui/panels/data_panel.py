@@ -15,11 +15,11 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QListView, QListWidget,
                                QListWidgetItem, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
-from engine.data import DEFAULT_FEATURES, DEFAULT_SAMPLES, FEATURES, GENERATORS, SHIPPED
+from engine.data import DEFAULT_FEATURES, DEFAULT_SAMPLES, FEATURES, GENERATORS, SHIPPED, source_target
 from engine.errors import ConfigError
 from playground import edits
 from playground.project import DEFAULT_BATCH_SIZE
-from ui.panels.csv_dialog import CsvImportDialog, check_source, read_header
+from ui.panels.csv_dialog import CsvImportDialog, read_header
 from ui.panels.messages import show_error
 from ui.panels.thumbnails import SIZE, source_thumbnails
 from ui.panels.widgets import signals_blocked
@@ -57,7 +57,7 @@ class DataPanel(QWidget):
         self.sources.setAccessibleName("Data set")
         self.sources.setToolTip("The data to learn. Built-in 2-D sets show the decision boundary; "
                                 "iris and digits have more inputs.")
-        for name, (pixmap, _, _) in self.thumbnails.items():
+        for name, pixmap in self.thumbnails.items():
             item = QListWidgetItem(QIcon(pixmap), name)
             item.setData(Qt.UserRole, name)
             item.setToolTip(GENERATORS[name].description if name in GENERATORS else SHIPPED[name].description)
@@ -184,7 +184,12 @@ class DataPanel(QWidget):
     def _source_chosen(self, name: str) -> None:
         if self._project is None or self._project.data["source"] == name:
             return
-        _, task, n_outputs = self.thumbnails[name]
+        try:
+            task, n_outputs = source_target(name)
+        except ConfigError as exc:        # a shipped file gone missing, say
+            show_error(self, f"Cannot use the {name} data set", str(exc))
+            self.show_project(self._project)     # the selection goes back to the project's source
+            return
         data = self._data(source=name)
         if name in GENERATORS:
             data.pop("standardize", None)
@@ -236,10 +241,10 @@ class DataPanel(QWidget):
             if dialog.exec() != CsvImportDialog.Accepted:
                 return False
             source = dialog.source()
-            n_outputs = check_source(source)
+            task, n_outputs = source_target(source)
         except ConfigError as exc:
             show_error(self, "Cannot import the CSV file", str(exc))
             return False
         data = {"source": source, "train_fraction": self._project.data.get("train_fraction", 0.8)}
-        self._emit_data(data, source["task"], n_outputs)
+        self._emit_data(data, task, n_outputs)
         return True

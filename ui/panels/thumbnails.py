@@ -5,7 +5,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPixmap
 
-from engine.data import GENERATORS, SHIPPED, load_dataset, source_names
+from engine.data import GENERATORS, load_dataset, source_names
 from engine.errors import ConfigError
 from ui.theme import NEUTRAL, class_color, diverging_colormap
 
@@ -41,18 +41,13 @@ def _paint(points: np.ndarray, y: np.ndarray, task: str, n_classes: int) -> QPix
     return pixmap
 
 
-def source_thumbnails() -> dict[str, tuple[QPixmap, str, int]]:
-    """name -> (icon pixmap, task, number of outputs the network needs)."""
+def source_thumbnails() -> dict[str, QPixmap]:
+    """name -> icon pixmap of a quick sample (a plain tile where the file is missing)."""
     out = {}
     for name in source_names():
         try:
-            points, y, task, n_classes = _sample(name)
+            out[name] = _paint(*_sample(name))
         except ConfigError:         # a missing shipped file: list the source without a preview
-            pixmap = QPixmap(SIZE, SIZE)
-            pixmap.fill(QColor(NEUTRAL))
-            task = SHIPPED[name].task if name in SHIPPED else GENERATORS[name].task
-            out[name] = (pixmap, task, 1)
-            continue
-        n_outputs = n_classes if task == "classification" else y.shape[1]
-        out[name] = (_paint(points, y, task, n_classes), task, n_outputs)
+            out[name] = QPixmap(SIZE, SIZE)
+            out[name].fill(QColor(NEUTRAL))
     return out
