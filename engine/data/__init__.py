@@ -25,7 +25,7 @@ __all__ = [
     "GENERATORS", "Generator", "SHIPPED", "ShippedDataset", "load_csv", "source_target",
 ]
 
-_CSV_KEYS = ("csv", "target", "task", "standardize")
+_CSV_KEYS = ("csv", "target", "task", "standardize", "features", "missing")
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: == on arrays is ambiguous
@@ -105,7 +105,8 @@ def _read_csv_source(source: dict, base_dir, standardize: bool):
     path = Path(source["csv"]).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
-    X, y, names, classes = load_csv(path, source["target"], source["task"])
+    X, y, names, classes = load_csv(path, source["target"], source["task"], features=source.get("features"),
+                                    missing=source.get("missing", "error"))
     return X, y, names, classes, source["task"], standardize
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -112,55 +113,111 @@ def _standardize(X: np.ndarray, names: Sequence[str] | None = None) -> np.ndarra
     return (X - shift) / scale
 
 
-def load_csv(path, target: str, task: str, standardize: bool = False):
-    """Read ``path`` and split it into features and the ``target`` column.
+MISSING = ("error", "drop")     # what a row with an empty cell in a used column does
+MAX_CATEGORIES = 50             # distinct values a text feature may have before one-hot is refused
 
-    Returns ``(X, y, feature_names, classes)``: X float64 [n, d] holds every column
-    but the target, in file order.  For classification the target may hold strings
-    or numbers; ``classes`` is the sorted tuple of distinct labels (numerically if
-    all are numbers, then as ints when they are whole) and y is the int64 index into
-    it.  For regression y is float64 [n, 1] and ``classes`` is ().  ``standardize``
-    rescales each feature column to mean 0, std 1.
+
+@dataclass(frozen=True)
+class CsvColumn:
+    """What a column holds, for the import dialog: numbers or text, and its gaps."""
+
+    name: str
+    kind: str                       # "number", "text" (no cell a number) or "mixed"
+    values: tuple                   # distinct non-empty values, sorted (at most MAX_CATEGORIES + 1 kept)
+    missing_lines: tuple[int, ...]  # file line numbers of the empty cells
+
+    @property
+    def distinct(self) -> int:
+        return len(self.values)
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """A CSV file read as text: its header, rows and a summary of each column."""
+
+    path: Path
+    header: tuple[str, ...]
+    rows: tuple[tuple[int, tuple[str, ...]], ...]       # (file line, stripped fields)
+    columns: tuple[CsvColumn, ...]
+
+    def column(self, name: str) -> CsvColumn:
+        return self.columns[self.header.index(name)]
+
+
+def inspect_csv(path) -> CsvTable:
+    """Read ``path`` for a preview: the rows as text and what each column holds.
+
+    Refuses only what no choice of columns can fix: an unreadable file, a missing
+    or duplicated header, rows with the wrong number of fields.
     """
     path = Path(path)
-    name = path.name
+    header, rows = _read_rows(path)
+    for line, fields in rows:
+        if len(fields) != len(header):
+            raise DataError(f"{path.name} row {line}: expected {len(header)} fields, got {len(fields)}")
+    stripped = tuple((line, tuple(f.strip() for f in fields)) for line, fields in rows)
+    return CsvTable(path, tuple(header), stripped,
+                    tuple(_describe_column(name, j, stripped) for j, name in enumerate(header)))
+
+
+def _describe_column(name: str, j: int, rows) -> CsvColumn:
+    cells = [(line, fields[j]) for line, fields in rows]
+    present = [text for _, text in cells if text]
+    numbers = sum(_parse_number(text) is not None for text in present)
+    kind = "number" if numbers == len(present) else "text" if numbers == 0 else "mixed"
+    distinct: set = set()
+    for text in present:
+        distinct.add(_parse_number(text) if kind == "number" else text)
+        if len(distinct) > MAX_CATEGORIES:
+            break
+    return CsvColumn(name, kind, tuple(sorted(distinct)), tuple(line for line, text in cells if not text))
+
+
+def load_csv(path, target: str, task: str, standardize: bool = False, *, features: Sequence[str] | None = None,
+             missing: str = "error"):
+    """Read ``path`` and split it into features and the ``target`` column.
+
+    Returns ``(X, y, feature_names, classes)``.  X float64 [n, d] holds the
+    ``features`` columns (default: every column but the target) in file order; a
+    feature column of text (no cell a number) is one-hot encoded into one column per
+    distinct value, named ``column=value``.  For classification the target may hold
+    strings or numbers; ``classes`` is the sorted tuple of distinct labels
+    (numerically if all are numbers, then as ints when they are whole) and y is the
+    int64 index into it.  For regression y is float64 [n, 1] and ``classes`` is ().
+    A row with an empty cell in a used column is an error naming it, or with
+    ``missing="drop"`` is left out.  ``standardize`` rescales each feature column to
+    mean 0, std 1.
+    """
     if task not in TASKS:
         raise DataError(f"data.source.task: must be 'classification' or 'regression', got {task!r}")
-    header, rows = _read_rows(path)
+    return load_table(inspect_csv(path), target, task, standardize, features=features, missing=missing)
+
+
+def load_table(table: CsvTable, target: str, task: str, standardize: bool = False, *,
+               features: Sequence[str] | None = None, missing: str = "error"):
+    """``load_csv`` on a table already read (the import dialog re-reads nothing per click)."""
+    name = table.path.name
+    if task not in TASKS:
+        raise DataError(f"data.source.task: must be 'classification' or 'regression', got {task!r}")
+    if missing not in MISSING:
+        raise DataError(f"data.source.missing: must be 'error' or 'drop', got {missing!r}")
+    header = table.header
     if target not in header:
         raise DataError(f"{name}: target column {target!r} is not in the header; "
                         f"the columns are {', '.join(header)}")
-    if len(header) < 2:
-        raise DataError(f"{name}: no feature columns besides the target {target!r}")
+    used = _feature_columns(name, header, target, features)
+    rows = _complete_rows(name, table, (target, *used), missing)
     if len(rows) < 2:
-        raise DataError(f"{name}: needs at least 2 data rows, found {len(rows)}")
+        raise DataError(f"{name}: needs at least 2 data rows, found {len(rows)}"
+                        + (" with every used cell filled" if len(rows) < len(table.rows) else ""))
 
-    t = header.index(target)
-    feature_names = tuple(h for i, h in enumerate(header) if i != t)
-    X = np.empty((len(rows), len(header) - 1), dtype=np.float64)
-    labels: list[str] = []
-    for r, (line, fields) in enumerate(rows):
-        if len(fields) != len(header):
-            raise DataError(f"{name} row {line}: expected {len(header)} fields, got {len(fields)}")
-        values = []
-        for col, text in zip(header, fields):
-            text = text.strip()
-            if col == target and task == "classification":
-                if not text:
-                    raise DataError(f"{name} row {line}, column {col!r}: the class label is empty")
-                labels.append(text)
-                continue
-            value = _parse_number(text)
-            if value is None:
-                raise DataError(f"{name} row {line}, column {col!r}: {text!r} is not a number")
-            if not math.isfinite(value):
-                raise DataError(f"{name} row {line}, column {col!r}: {text!r} is not a finite number")
-            if col == target:
-                labels.append(value)
-            else:
-                values.append(value)
-        X[r] = values
-
+    blocks, feature_names = [], []
+    for column in used:
+        block, names = _feature_block(name, table, column, rows)
+        blocks.append(block)
+        feature_names.extend(names)
+    X = np.concatenate(blocks, axis=1)
+    labels = _target_values(name, table, target, task, rows)
     if task == "regression":
         y = np.asarray(labels, dtype=np.float64).reshape(-1, 1)
         classes: tuple = ()
@@ -168,7 +225,70 @@ def load_csv(path, target: str, task: str, standardize: bool = False):
         classes, y = _encode_classes(labels)
     if standardize:
         X = _standardize(X, feature_names)
-    return X, y, feature_names, classes
+    return X, y, tuple(feature_names), classes
+
+
+def _feature_columns(name: str, header, target: str, features) -> tuple[str, ...]:
+    if features is None:
+        used = tuple(h for h in header if h != target)
+    else:
+        if isinstance(features, str) or not all(isinstance(f, str) for f in features):
+            raise DataError("data.source.features: must be a list of column names")
+        for column in features:
+            if column not in header:
+                raise DataError(f"{name}: feature column {column!r} is not in the header; "
+                                f"the columns are {', '.join(header)}")
+            if column == target:
+                raise DataError(f"{name}: column {column!r} cannot be both the target and a feature")
+        if len(set(features)) != len(features):
+            raise DataError("data.source.features: a column is listed twice")
+        used = tuple(h for h in header if h in features)        # file order, as the exports expect
+    if not used:
+        raise DataError(f"{name}: no feature columns besides the target {target!r}")
+    return used
+
+
+def _complete_rows(name: str, table: CsvTable, used: Sequence[str], missing: str) -> list[int]:
+    """Indices of the rows to read; an empty used cell is an error or drops its row."""
+    gaps = {line: column for column in reversed(used) for line in table.column(column).missing_lines}
+    if gaps and missing == "error":
+        line = min(gaps)
+        raise DataError(f"{name} row {line}, column {gaps[line]!r}: the value is missing "
+                        f"({len(gaps)} row{'s' * (len(gaps) != 1)} have a missing value)")
+    return [r for r, (line, _) in enumerate(table.rows) if line not in gaps]
+
+
+def _feature_block(name: str, table: CsvTable, column: str, rows: list[int]) -> tuple[np.ndarray, list[str]]:
+    j = table.header.index(column)
+    info = table.column(column)
+    texts = [table.rows[r][1][j] for r in rows]
+    if info.kind == "text":
+        if info.distinct > MAX_CATEGORIES:
+            raise DataError(f"{name}, column {column!r}: text with more than {MAX_CATEGORIES} distinct values "
+                            "is not a category; ignore the column or give it numbers")
+        values = list(info.values)
+        block = np.array([[text == v for v in values] for text in texts], dtype=np.float64)
+        return block.reshape(len(texts), len(values)), [f"{column}={v}" for v in values]
+    out = np.empty((len(texts), 1))
+    for k, text in enumerate(texts):
+        out[k, 0] = _finite(name, table.rows[rows[k]][0], column, text)
+    return out, [column]
+
+
+def _finite(name: str, line: int, column: str, text: str) -> float:
+    value = _parse_number(text)
+    if value is None:
+        raise DataError(f"{name} row {line}, column {column!r}: {text!r} is not a number")
+    if not math.isfinite(value):
+        raise DataError(f"{name} row {line}, column {column!r}: {text!r} is not a finite number")
+    return value
+
+
+def _target_values(name: str, table: CsvTable, target: str, task: str, rows: list[int]) -> list:
+    j = table.header.index(target)
+    if task == "classification":
+        return [table.rows[r][1][j] for r in rows]
+    return [_finite(name, table.rows[r][0], target, table.rows[r][1][j]) for r in rows]
 
 
 def _encode_classes(labels: list[str]) -> tuple[tuple, np.ndarray]:

@@ -340,3 +340,42 @@ def test_source_target_names_the_task_and_output_width(tmp_path):
         ("classification", 3)
     with pytest.raises(DataError, match="unknown source"):
         source_target("nope")
+
+
+def test_csv_text_features_are_one_hot_and_columns_can_be_left_out(tmp_path):
+    path = write(tmp_path, "colour,size,id,label\nred,1,7,x\nblue,2,8,y\nred,3,9,x\ngreen,4,10,y\n")
+    X, y, names, classes = load_csv(path, "label", "classification", features=["colour", "size"])
+    assert names == ("colour=blue", "colour=green", "colour=red", "size")
+    assert X.tolist() == [[0, 0, 1, 1], [1, 0, 0, 2], [0, 0, 1, 3], [0, 1, 0, 4]]
+    assert classes == ("x", "y") and y.tolist() == [0, 1, 0, 1]
+
+
+def test_csv_missing_values_are_named_or_dropped(tmp_path):
+    path = write(tmp_path, "a,b,label\n1,2,x\n3,,y\n5,6,x\n,8,y\n9,10,y\n")
+    msg = csv_error(path)
+    assert "row 3, column 'b': the value is missing" in msg and "2 rows" in msg
+    X, y, _, _ = load_csv(path, "label", "classification", missing="drop")
+    assert X.tolist() == [[1, 2], [5, 6], [9, 10]] and y.tolist() == [0, 0, 1]
+    # an ignored column's gaps do not count
+    X, _, names, _ = load_csv(path, "label", "classification", features=["a"], missing="drop")
+    assert names == ("a",) and X[:, 0].tolist() == [1, 3, 5, 9]
+
+
+def test_csv_features_and_missing_through_the_project_source(tmp_path):
+    write(tmp_path, "a,b,note,label\n1,2,hi,x\n3,4,there,y\n5,,you,x\n7,8,all,y\n")
+    source = {"csv": "data.csv", "target": "label", "task": "classification", "features": ["a", "b"],
+              "missing": "drop"}
+    data = load_dataset(source, base_dir=tmp_path, train_fraction=1.0)
+    assert data.feature_names == ("a", "b") and data.X_train.shape == (3, 2)
+    with pytest.raises(DataError, match="'nope' is not in the header"):
+        load_dataset(dict(source, features=["nope"]), base_dir=tmp_path)
+    with pytest.raises(DataError, match="data.source.missing"):
+        load_dataset(dict(source, missing="guess"), base_dir=tmp_path)
+
+
+def test_csv_inspect_describes_each_column(tmp_path):
+    from engine.data.csv_source import inspect_csv
+    table = inspect_csv(write(tmp_path, "a,b,c\n1,x,\n2,y,3\n2,x,q\n"))
+    kinds = {c.name: (c.kind, c.values, c.missing_lines) for c in table.columns}
+    assert kinds == {"a": ("number", (1.0, 2.0), ()), "b": ("text", ("x", "y"), ()), "c": ("mixed", ("3", "q"), (2,))}
+    assert table.rows[0] == (2, ("1", "x", ""))

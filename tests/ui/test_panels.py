@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 
 from tests.ui.conftest import WAIT_MS, wait_frame
 from ui.panels.csv_dialog import CsvImportDialog
@@ -38,8 +38,8 @@ def test_csv_import_through_the_dialog(qtbot, window, tmp_path):
     def accept_dialog():        # the column dialog is modal: answer it like a user would
         dialog = QApplication.activeModalWidget()
         assert isinstance(dialog, CsvImportDialog)
-        assert dialog.target.currentText() == "kind"
-        dialog.accept()
+        assert dialog.target() == "kind" and "40 rows" in dialog.summary.text()
+        click(qtbot, dialog.buttons.button(QDialogButtonBox.Ok))
 
     QTimer.singleShot(200, accept_dialog)
     with qtbot.waitSignal(window.controller.session_changed, timeout=WAIT_MS) as blocker:
@@ -47,6 +47,7 @@ def test_csv_import_through_the_dialog(qtbot, window, tmp_path):
     data = blocker.args[0].dataset
     assert data.feature_names == ("a", "b") and data.n_classes == 2
     assert not window.boundary.plot.isVisible()          # no input plane for CSV rows
+    assert "points.csv" in window.data_panel.loaded.text()
 
 
 def test_bad_csv_is_reported_and_changes_nothing(qtbot, window, tmp_path):

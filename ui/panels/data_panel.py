@@ -16,10 +16,11 @@ from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGridLayout, QHBoxLayout,
                                QListWidgetItem, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from engine.data import DEFAULT_FEATURES, DEFAULT_SAMPLES, FEATURES, GENERATORS, SHIPPED, source_target
+from engine.data.csv_source import inspect_csv
 from engine.errors import ConfigError
 from playground import edits
 from playground.project import DEFAULT_BATCH_SIZE
-from ui.panels.csv_dialog import CsvImportDialog, read_header
+from ui.panels.csv_dialog import CsvImportDialog, project_folder
 from ui.panels.messages import show_error
 from ui.panels.thumbnails import SIZE, source_thumbnails
 from ui.panels.widgets import signals_blocked
@@ -68,6 +69,9 @@ class DataPanel(QWidget):
         self.csv_button.setAccessibleName("Import CSV")
         self.csv_button.setToolTip("Train on your own table: choose a CSV file with a header row, "
                                    "then its target column and task.")
+        self.loaded = QLabel()
+        self.loaded.setAccessibleName("Loaded data")
+        self.loaded.setWordWrap(True)
         self.noise = _slider("Noise", "How much the points are jittered: more noise, blurrier classes, "
                                       "more chance to overfit.", 0, 50)
         self.noise_label = QLabel()
@@ -122,6 +126,7 @@ class DataPanel(QWidget):
         form.addRow("Seed", seed)
         layout = QVBoxLayout(self)
         layout.addWidget(self.sources)
+        layout.addWidget(self.loaded)
         layout.addWidget(self.csv_button)
         layout.addLayout(form)
         layout.addWidget(QLabel("Input features"))
@@ -173,7 +178,19 @@ class DataPanel(QWidget):
                 box.setChecked(name in chosen)
                 box.setEnabled(generated)
             self.noise.setEnabled(generated)
+        self._show_loaded(source, project)
         self._update_labels()
+
+    def _show_loaded(self, source, project) -> None:
+        if isinstance(source, dict):
+            path = Path(source["csv"]).expanduser()
+            where = path if path.is_absolute() else project.base_dir / path
+            self.loaded.setText(f"CSV file: <b>{path.name}</b>, target {source['target']}")
+            self.loaded.setToolTip(f"{where}\n(stored in the project as {source['csv']!r})")
+        else:
+            self.loaded.setText(f"Data set: <b>{source}</b>")
+            self.loaded.setToolTip(GENERATORS[source].description if source in GENERATORS
+                                   else SHIPPED[source].description)
 
     # -- edits -------------------------------------------------------------------------
     def _data(self, **changes) -> dict:
@@ -232,17 +249,21 @@ class DataPanel(QWidget):
             self.rebuild_requested.emit({"seed": seed}, False)
 
     def import_csv(self, path: str) -> bool:
-        """Ask for the target column and task of ``path``, check the file, and use it."""
+        """Show the file in the import dialog, and use it as the user set it up there."""
         if self._project is None:
             return False
         try:
-            columns = read_header(Path(path))
-            dialog = CsvImportDialog(Path(path).resolve(), columns, self)
-            if dialog.exec() != CsvImportDialog.Accepted:
-                return False
-            source = dialog.source()
-            task, n_outputs = source_target(source)
+            table = inspect_csv(Path(path))
         except ConfigError as exc:
+            show_error(self, "Cannot import the CSV file", str(exc))
+            return False
+        dialog = CsvImportDialog(table, project_folder(self._project), self)
+        if dialog.exec() != CsvImportDialog.Accepted:
+            return False
+        source = dialog.source()
+        try:
+            task, n_outputs = source_target(source, base_dir=self._project.base_dir)
+        except ConfigError as exc:      # the file changed since the dialog read it
             show_error(self, "Cannot import the CSV file", str(exc))
             return False
         data = {"source": source, "train_fraction": self._project.data.get("train_fraction", 0.8)}
