@@ -1,9 +1,13 @@
 """What the worker sends to the UI: an immutable frame computed from a session.
 
 A frame carries the engine's ``Snapshot`` (weights, gradients, gradient norms),
-a fresh full-data ``Evaluation`` and, for 2-D data sets, the network evaluated on a
-grid over the input plane: the output (decision boundary or regression surface)
-and every node's outputs (the per-neuron heatmaps).  Frames are computed in the
+a fresh full-data ``Evaluation`` and the network evaluated on a grid over a plane:
+the output (decision boundary or regression surface) and every node's outputs (the
+per-neuron heatmaps).  For 2-D data sets the plane is the input plane; for data with
+more inputs it is a projection (engine/projection.py: the first two principal
+components).  The grid also carries the outcomes on the data (confusion matrices or
+predicted against actual, engine/outcomes.py): both cost a pass over many rows, so
+both are re-evaluated at the grid's slower pace.  Frames are computed in the
 training engine's process, at most 60 times a second (engine_loop.FRAME_INTERVAL),
 so the UI only draws.
 """
@@ -14,9 +18,14 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
+import weakref
+
 import numpy as np
 
+from engine.data import Dataset
 from engine.data.features import make_features
+from engine.outcomes import ClassOutcomes, RegressionOutcomes, session_outcomes
+from engine.projection import Projection, pca_projection
 from engine.session import Evaluation, Snapshot, TrainingSession
 
 def _mapping_proxy(items: dict) -> MappingProxyType:
@@ -33,18 +42,25 @@ GRID_RESOLUTION = 50
 
 @dataclass(frozen=True)
 class GridOutputs:
-    """Network outputs over a square grid of the input plane.
+    """Network outputs over a square grid of a plane, and its outcomes on the data.
 
-    ``output`` is [res, res] (row = x2 from bottom to top, column = x1 from left
-    to right): the probability of class 1 for a one-unit classifier, the winning
-    class index for a multi-class one, the value for regression.  ``node_outputs``
-    maps each node id to [res, res, units].
+    ``output`` is [res, res] (row = the vertical axis from bottom to top, column =
+    the horizontal axis from left to right): the probability of class 1 for a
+    one-unit classifier, the winning class index for a multi-class one, the value
+    for regression.  ``node_outputs`` maps each node id to [res, res, units].
+    ``axes`` names the plane's axes; for a projected plane ``points_train`` and
+    ``points_test`` are the data's rows projected onto it (None for 2-D data sets,
+    whose points are the dataset's own).
     """
 
     extent: tuple[float, float, float, float]
     resolution: int
     output: np.ndarray
     node_outputs: Mapping[str, np.ndarray]
+    axes: tuple[str, str] = ("x1", "x2")
+    points_train: np.ndarray | None = None
+    points_test: np.ndarray | None = None
+    outcomes: ClassOutcomes | RegressionOutcomes | None = None
 
 
 @dataclass(frozen=True)
@@ -62,14 +78,38 @@ def _grid_points(extent, resolution) -> np.ndarray:
     return np.column_stack([g1.ravel(), g2.ravel()])
 
 
-def compute_grid(session: TrainingSession, extent=GRID_EXTENT, resolution: int = GRID_RESOLUTION) -> GridOutputs | None:
-    """Evaluate the network over the input plane (None unless the data is 2-D points)."""
-    dataset = session.dataset
-    if dataset.points_train is None:
+# One projection per data set: the plane must not move while the network learns.
+_projections: weakref.WeakKeyDictionary[Dataset, Projection] = weakref.WeakKeyDictionary()
+
+
+def plane_of(dataset: Dataset) -> Projection | None:
+    """The projection a data set without an input plane is drawn on (None for 2-D sets)."""
+    if dataset.points_train is not None:
         return None
-    X = make_features(_grid_points(extent, resolution), dataset.feature_names).astype(session.network.dtype)
+    if dataset not in _projections:
+        _projections[dataset] = pca_projection(dataset.X_train)
+    return _projections[dataset]
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+def compute_grid(session: TrainingSession, extent=GRID_EXTENT, resolution: int = GRID_RESOLUTION) -> GridOutputs:
+    """Evaluate the network over its plane: the input plane of 2-D points, else a projection."""
+    dataset = session.dataset
+    projection = plane_of(dataset)
+    if projection is None:
+        X = make_features(_grid_points(extent, resolution), dataset.feature_names)
+        axes, points = ("x1", "x2"), (None, None)
+    else:
+        extent = projection.extent(dataset.X_train)
+        X = projection.lift(_grid_points(extent, resolution))
+        axes = projection.axes
+        points = tuple(_readonly(projection.project(part)) for part in (dataset.X_train, dataset.X_test))
     net = session.network
-    out = net.forward(X, training=False)
+    out = net.forward(X.astype(net.dtype), training=False)
     if dataset.task == "classification" and out.shape[1] > 1:
         surface = np.argmax(out, axis=1).astype(np.float64)
     else:
@@ -77,11 +117,10 @@ def compute_grid(session: TrainingSession, extent=GRID_EXTENT, resolution: int =
     nodes = {}
     for step in net.plan.steps:
         value = net.node_output(step.node.id)
-        nodes[step.node.id] = np.array(value, dtype=np.float64).reshape(resolution, resolution, -1)
-        nodes[step.node.id].flags.writeable = False
-    surface = surface.reshape(resolution, resolution)
-    surface.flags.writeable = False
-    return GridOutputs(extent, resolution, surface, MappingProxyType(nodes))
+        nodes[step.node.id] = _readonly(np.array(value, dtype=np.float64).reshape(resolution, resolution, -1))
+    surface = _readonly(surface.reshape(resolution, resolution))
+    return GridOutputs(tuple(extent), resolution, surface, MappingProxyType(nodes), axes, *points,
+                       outcomes=session_outcomes(session))
 
 
 def compute_frame(session: TrainingSession, steps_per_second: float,

@@ -1,0 +1,46 @@
+"""Frames for data without an input plane: a projected grid and the outcomes."""
+from __future__ import annotations
+
+import numpy as np
+
+from engine.outcomes import confusion_matrix
+from playground.frames import compute_frame, plane_of
+from playground.project import build_session, load_project
+from tests.ui.conftest import EXAMPLES
+
+
+def session_of(example: str):
+    return build_session(load_project(EXAMPLES / example))
+
+
+def test_iris_frame_has_a_pca_plane_whose_output_is_the_network_on_the_lifted_inputs():
+    session = session_of("iris.json")
+    grid = compute_frame(session, 0.0).grid
+    plane = plane_of(session.dataset)
+    assert grid.axes == plane.axes and grid.axes[0].startswith("PC1")
+    assert np.allclose(grid.points_train, plane.project(session.dataset.X_train))
+    # a grid cell by hand: lift its centre, run the network, take the winning class
+    x0, x1, y0, y1 = grid.extent
+    r, c = 7, 31
+    point = [[x0 + c * (x1 - x0) / (grid.resolution - 1), y0 + r * (y1 - y0) / (grid.resolution - 1)]]
+    out = session.network.forward(plane.lift(point), training=False)
+    assert grid.output[r, c] == np.argmax(out[0])
+    assert plane_of(session.dataset) is plane                 # the plane does not move
+
+
+def test_outcomes_match_a_count_by_hand():
+    session = session_of("iris.json")
+    for _ in range(30):
+        session.step()
+    outcomes = compute_frame(session, 0.0).grid.outcomes
+    data = session.dataset
+    predicted = np.argmax(session.network.forward(session.X_test, training=False), axis=1)
+    assert np.array_equal(outcomes.test, confusion_matrix(data.y_test, predicted, 3))
+    accuracy = np.trace(outcomes.test) / outcomes.test.sum()
+    assert accuracy == session.evaluate().test_accuracy
+
+
+def test_two_d_sets_keep_the_input_plane():
+    session = session_of("spiral.json")
+    grid = compute_frame(session, 0.0).grid
+    assert grid.axes == ("x1", "x2") and grid.points_train is None and plane_of(session.dataset) is None
