@@ -51,10 +51,15 @@ class Dataset:
     # carry both so that other tools can be fed raw columns.  None: raw values as they are.
     input_shift: np.ndarray | None = None
     input_scale: np.ndarray | None = None
+    image_shape: tuple[int, int] | None = None     # each row is an image of this shape (digits)
 
     @property
     def input_scaling(self) -> tuple[np.ndarray, np.ndarray] | None:
         return None if self.input_shift is None else (self.input_shift, self.input_scale)
+
+    def raw_inputs(self, X: np.ndarray) -> np.ndarray:
+        """Rows of X as they were in the file, before standardisation (to show them as images)."""
+        return X if self.input_shift is None else X * self.input_scale + self.input_shift
 
     @property
     def n_features(self) -> int:
@@ -131,7 +136,7 @@ def load_dataset(source, *, samples: int = DEFAULT_SAMPLES, noise: float = 0.0, 
     dt = _check_dtype(dtype)
     fraction = _check_train_fraction(train_fraction)
     seed = _check_seed(seed)
-    points = None
+    points, image_shape = None, None
     if isinstance(source, dict):
         X, y, names, classes, task, standardize = _read_csv_source(source, base_dir, standardize)
     elif isinstance(source, str) and source in GENERATORS:
@@ -147,7 +152,7 @@ def load_dataset(source, *, samples: int = DEFAULT_SAMPLES, noise: float = 0.0, 
             raise DataError(f"data.standardize: must be true or false, got {standardize!r}")
         shipped = SHIPPED[source]
         X, y, names, classes = shipped.load()
-        task = shipped.task
+        task, image_shape = shipped.task, shipped.image_shape
     else:
         raise DataError(f"data.source: unknown source {source!r}; choose one of "
                         f"{', '.join(source_names())}, or a CSV file as "
@@ -177,6 +182,7 @@ def load_dataset(source, *, samples: int = DEFAULT_SAMPLES, noise: float = 0.0, 
         points_test=None if points is None else points[test],
         input_shift=None if scaling is None else scaling[0],
         input_scale=None if scaling is None else scaling[1],
+        image_shape=image_shape,
     )
 
 

@@ -22,6 +22,7 @@ class ShippedDataset:
     target: str
     task: str
     description: str
+    image_shape: tuple[int, int] | None = None      # rows are images of this shape (row-major pixels)
 
     @property
     def path(self) -> Path:
@@ -36,5 +37,6 @@ SHIPPED: dict[str, ShippedDataset] = {d.name: d for d in (
     ShippedDataset("iris", "iris.csv", "species", "classification",
                    "Fisher's iris flowers: 150 samples, 4 measurements in cm, 3 species."),
     ShippedDataset("digits", "digits.csv", "digit", "classification",
-                   "Handwritten digits as 8x8 images of ink counts 0-16: 1797 samples, 64 pixels, 10 classes."),
+                   "Handwritten digits as 8x8 images of ink counts 0-16: 1797 samples, 64 pixels, 10 classes.",
+                   image_shape=(8, 8)),
 )}
