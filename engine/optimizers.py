@@ -18,11 +18,18 @@ included, as torch.optim's does.
 Use :func:`make_optimizer` to build one from the project's
 ``training.optimizer`` object (validated, :class:`ConfigError` on bad input)
 and :func:`base_lr` for the learning rate a schedule starts from.
+
+``state()`` and ``load_state()`` carry everything an optimiser remembers between
+updates (the update count ``t`` and its buffers, under torch.optim's state names),
+so a saved training continues bit for bit.  Every optimiser here keeps all of its
+memory in ``t`` and those buffers: nothing it remembers is left out.  (The race's L-BFGS and other SciPy methods are not training
+optimisers: they run to completion inside one race and keep nothing.)
 """
 from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -93,6 +100,23 @@ def _dtype(dtype: Any) -> np.dtype:
 
 
 # --------------------------------------------------------------------------
+# saved state
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class OptimizerState:
+    """What an optimiser remembers: its name, update count and buffers (copies).
+
+    ``buffers`` maps torch.optim's state names (``exp_avg``, ``momentum_buffer``,
+    ...) to flat arrays the size of the parameter buffer.  Plain data: picklable.
+    """
+
+    name: str
+    t: int
+    buffers: dict[str, np.ndarray]
+
+
+# --------------------------------------------------------------------------
 # base class
 # --------------------------------------------------------------------------
 
@@ -108,6 +132,10 @@ class Optimizer:
 
     name: str = ""
     DEFAULTS: dict[str, Any] = {}
+    # torch.optim's name for each state buffer -> the attribute holding it (None
+    # when these hyperparameters need no such buffer).  Scratch buffers are not
+    # state: every update writes them before reading them.
+    STATE: dict[str, str] = {}
 
     def __init__(self, size: int, dtype: Any, /, **hyper: Any):
         if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral) or size < 0:
@@ -152,6 +180,50 @@ class Optimizer:
         """Clear the step count and every state buffer."""
         self.t = 0
         self._reset_state()
+
+    def state(self) -> OptimizerState:
+        """A copy of the update count and every state buffer."""
+        return OptimizerState(self.name, self.t, {key: array.copy() for key, array in self._buffers().items()})
+
+    def load_state(self, state: OptimizerState, allow_nonfinite: bool = False) -> None:
+        """Take over ``state`` (from ``state()`` of an optimiser like this one), all or nothing.
+
+        The buffers must be the ones these hyperparameters use, with this size and
+        dtype: a mismatch raises ConfigError naming the buffer.  Non-finite values
+        are refused unless ``allow_nonfinite`` (a diverged training's state holds them).
+        """
+        where = "optimizer state"
+        if state.name != self.name:
+            raise ConfigError(f"{where}: saved for the {state.name!r} optimizer, this training uses {self.name!r}")
+        t = number(f"{where}.t", state.t, integer=True, low=0, high=2**62)
+        own = self._buffers()
+        extra = sorted(set(state.buffers) - set(own))
+        if extra:
+            raise ConfigError(f"{where}: buffer '{extra[0]}' is not used by {self.name} with these settings "
+                              f"(it uses: {', '.join(own) or 'no buffers'})")
+        for key, target in own.items():
+            if key not in state.buffers:
+                raise ConfigError(f"{where}: buffer '{key}' is missing ({self.name} with these settings needs "
+                                  f"{', '.join(own)})")
+            value = state.buffers[key]
+            if not isinstance(value, np.ndarray) or value.shape != target.shape or value.dtype != target.dtype:
+                got = f"{list(value.shape)} {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
+                raise ConfigError(f"{where}: buffer '{key}' is {got}, this network needs "
+                                  f"{list(target.shape)} {target.dtype}")
+            if not allow_nonfinite and not np.all(np.isfinite(value)):
+                raise ConfigError(f"{where}: buffer '{key}' holds NaN or infinite values")
+        for key, target in own.items():
+            np.copyto(target, state.buffers[key])
+        self.t = t
+
+    def _buffers(self) -> dict[str, np.ndarray]:
+        """The state buffers in use, by torch.optim's names."""
+        out = {}
+        for key, attribute in self.STATE.items():
+            array = getattr(self, attribute)
+            if array is not None:
+                out[key] = array
+        return out
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._hyper.items())
@@ -206,6 +278,7 @@ class SGD(Optimizer):
     name = "sgd"
     DEFAULTS = {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0,
                 "weight_decay": 0.0, "nesterov": False}
+    STATE = {"momentum_buffer": "_buf"}
 
     def _validate(self, h):
         out = {
@@ -271,6 +344,7 @@ class Adagrad(Optimizer):
     name = "adagrad"
     DEFAULTS = {"lr": 1e-2, "lr_decay": 0.0, "weight_decay": 0.0,
                 "initial_accumulator_value": 0.0, "eps": 1e-10}
+    STATE = {"sum": "_sum"}
 
     def _validate(self, h):
         return {
@@ -328,6 +402,7 @@ class RMSprop(Optimizer):
     name = "rmsprop"
     DEFAULTS = {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0,
                 "momentum": 0.0, "centered": False}
+    STATE = {"square_avg": "_v", "grad_avg": "_avg", "momentum_buffer": "_buf"}
 
     def _validate(self, h):
         return {
@@ -404,6 +479,7 @@ class Adam(Optimizer):
     name = "adam"
     DEFAULTS = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8,
                 "weight_decay": 0.0, "amsgrad": False}
+    STATE = {"exp_avg": "_m", "exp_avg_sq": "_v", "max_exp_avg_sq": "_vmax"}
     _decoupled = False
 
     def _validate(self, h):
@@ -500,6 +576,7 @@ class Rprop(Optimizer):
 
     name = "rprop"
     DEFAULTS = {"lr": 1e-2, "etas": (0.5, 1.2), "step_sizes": (1e-6, 50.0)}
+    STATE = {"prev": "_prev", "step_size": "_steps"}
 
     def _validate(self, h):
         etaminus, etaplus = _pair("etas", h["etas"])

@@ -38,6 +38,9 @@ class ClassOutcomes:
     wrong_in: str                     # "test" or "train": which rows the indices are into
     wrong_count: int                  # misclassified rows in that set, all of them
 
+    def accuracy_by_class(self, confusion: np.ndarray) -> np.ndarray:
+        return per_class_accuracy(confusion)
+
 
 @dataclass(frozen=True, eq=False)
 class RegressionOutcomes:

@@ -9,6 +9,14 @@ generators seeded by ``seed``, so a session is reproducible.
 A step whose loss or weights stop being finite is undone: the weights from before
 the step are put back, ``divergence`` records which step failed, and further steps
 do nothing until ``reset()``.
+
+``state()`` returns a ``TrainingState``: everything the next steps depend on
+(weights, gradients, the undo copy, optimiser memory, step and epoch counts, the
+position in the shuffled pass and the state of every random stream).
+``restore(state)`` on a session built from the same project continues exactly
+where the saved one stopped: its next steps are bit for bit those the saved
+session would have taken.  The learning-rate schedule is a function of the step
+count alone, so restoring the count restores its position.
 """
 from __future__ import annotations
 
@@ -23,8 +31,14 @@ from .data import Dataset
 from .losses import LossHead
 from .io.weights import assign_tensors
 from .network import Network
-from .optimizers import Optimizer, make_optimizer
+from .errors import ConfigError
+from .optimizers import Optimizer, OptimizerState, make_optimizer
 from .schedules import make_schedule
+from .validate import number
+
+# The session's random streams, each a numpy PCG64 generator seeded by [seed, k].
+RANDOM_STREAMS = ("init", "order", "dropout")
+_HEX_128 = 34                  # "0x" and at most 32 hex digits: a 128-bit PCG64 word
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,76 @@ class Snapshot:
     grad_norms: Mapping[str, float]        # per dense node: ||dL/dW|| of its weight matrix
     evaluation: Evaluation | None
     divergence: Divergence | None
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingState:
+    """A session's complete training state (copies; plain data, picklable).
+
+    ``random`` holds each stream's generator state as JSON-ready values (128-bit
+    words as hex strings); the ``order`` stream is saved as it was at the start of
+    the current pass, so restoring redraws that pass's permutation and then goes
+    on from ``cursor``.  ``undo`` is the weights before the last update (what a
+    divergence on the next step rolls back to), None when no update is undoable.
+    ``dtype``, ``input_width`` and ``n_train`` identify the network and data the
+    state belongs to.  Not saved, because nothing later depends on them: the last
+    evaluation (``evaluate()`` recomputes it) and the activations cached by the last
+    forward pass (every step and evaluation recomputes them).
+    """
+
+    step: int
+    epoch: int
+    weights: dict[str, np.ndarray]      # "<node>.weight" / "<node>.bias", as network.tensors
+    grads: np.ndarray                   # flat, the layout of network.grads
+    undo: np.ndarray | None             # flat, the layout of network.params
+    optimizer: OptimizerState
+    random: dict[str, dict]             # RANDOM_STREAMS -> generator state
+    cursor: int                         # rows of the current pass already trained on
+    batch_loss: float | None
+    divergence: Divergence | None
+    dtype: str
+    input_width: int
+    n_train: int
+
+
+def _generator_state(state: dict) -> dict:
+    """numpy's PCG64 state dict as JSON-ready values."""
+    words = state["state"]
+    return {"bit_generator": state["bit_generator"], "state": hex(words["state"]), "inc": hex(words["inc"]),
+            "has_uint32": int(state["has_uint32"]), "uinteger": int(state["uinteger"])}
+
+
+def _word(where: str, value) -> int:
+    if not (isinstance(value, str) and 2 < len(value) <= _HEX_128 and value.startswith("0x")):
+        raise ConfigError(f"{where}: must be a hex string like '0x1f' of at most 128 bits")
+    try:
+        return int(value[2:], 16)
+    except ValueError:
+        raise ConfigError(f"{where}: {value[:_HEX_128]!r} is not a hex number") from None
+
+
+def check_random_state(where: str, saved) -> dict:
+    """The numpy PCG64 state dict for a saved stream (see ``TrainingState.random``),
+    every field checked; ConfigError names the field."""
+    if not isinstance(saved, Mapping):
+        raise ConfigError(f"{where}: must be an object")
+    if saved.get("bit_generator") != "PCG64":
+        raise ConfigError(f"{where}.bit_generator: must be 'PCG64', got {str(saved.get('bit_generator'))[:40]!r}")
+    return {"bit_generator": "PCG64",
+            "state": {"state": _word(f"{where}.state", saved.get("state")),
+                      "inc": _word(f"{where}.inc", saved.get("inc"))},
+            "has_uint32": number(f"{where}.has_uint32", saved.get("has_uint32"), integer=True, low=0, high=1),
+            "uinteger": number(f"{where}.uinteger", saved.get("uinteger"), integer=True, low=0, high=2**32 - 1)}
+
+
+def _checked_streams(random, source: str) -> dict:
+    """numpy states for every stream of ``TrainingState.random``, checked."""
+    if not isinstance(random, Mapping):
+        raise ConfigError(f"{source}: random must map {', '.join(RANDOM_STREAMS)} to generator states")
+    unknown = sorted(map(str, set(random) - set(RANDOM_STREAMS)))
+    if unknown:
+        raise ConfigError(f"{source}: unknown random stream {unknown[0][:40]!r}; streams: {', '.join(RANDOM_STREAMS)}")
+    return {name: check_random_state(f"{source}: random.{name}", random.get(name)) for name in RANDOM_STREAMS}
 
 
 class TrainingSession:
@@ -154,6 +238,9 @@ class TrainingSession:
 
     def _start_pass(self) -> None:
         n = len(self.X_train)
+        # Where the order stream stood before this pass's permutation: a saved state
+        # redraws it from here instead of storing the permutation.
+        self._pass_start = self._order_rng.bit_generator.state if self.shuffle else None
         self._order = self._order_rng.permutation(n) if self.shuffle else np.arange(n)
         self._cursor = 0
 
@@ -270,7 +357,99 @@ class TrainingSession:
         return {name: t.copy() for name, t in self.network.tensors.items()}
 
     def load_weights(self, tensors: Mapping[str, np.ndarray], source: str = "weights") -> None:
-        """Replace the weights (all or nothing); the optimiser starts afresh from them."""
+        """Replace the weights (all or nothing); the optimiser starts afresh from them.
+
+        The step count stays; a divergence is cleared, since the new weights are finite.
+        """
         assign_tensors(self.network, tensors, source)
         self._previous_kept = False
         self.optimizer.reset()
+        self.divergence = None
+
+    # -- saving and restoring --------------------------------------------------------
+    def state(self) -> TrainingState:
+        """Everything needed to continue this training bit for bit (copies)."""
+        net = self.network
+        streams = {"init": self._init_rng, "order": self._order_rng, "dropout": self._dropout_rng}
+        random = {name: _generator_state(rng.bit_generator.state) for name, rng in streams.items()}
+        if self._pass_start is not None:
+            random["order"] = _generator_state(self._pass_start)
+        return TrainingState(
+            step=self.step_count, epoch=self.epoch_count, weights=self.weights(), grads=net.grads.copy(),
+            undo=self._backups[0].copy() if self._previous_kept else None, optimizer=self.optimizer.state(),
+            random=random, cursor=self._cursor,
+            batch_loss=None if self.batch_loss is None else float(self.batch_loss),
+            divergence=self.divergence, dtype=net.dtype.name, input_width=net.plan.input_width,
+            n_train=len(self.X_train))
+
+    def restore(self, state: TrainingState, source: str = "saved training state") -> None:
+        """Continue from ``state`` (see ``state()``), all or nothing.
+
+        The session must have been built from the same project: the network's
+        tensors, the dtype, the number of features and training rows, and the
+        optimiser's buffers must match, or ConfigError names what differs.  The
+        session's own optimiser hyperparameters and schedule are kept (as after
+        ``set_learning_rate``); the project that built it is the one saved with the
+        state, so they are the saved ones.
+        """
+        self._check_fits(state, source)
+        counters = self._checked_counters(state, source)
+        self._check_flat_arrays(state, source)
+        generators = _checked_streams(state.random, source)
+        # The optimiser's buffers, then the weights: each copies only when all of it is well.
+        backup = self.optimizer.state()
+        self.optimizer.load_state(state.optimizer, allow_nonfinite=state.divergence is not None)
+        try:
+            assign_tensors(self.network, state.weights, source)
+        except ConfigError:
+            self.optimizer.load_state(backup, allow_nonfinite=True)
+            raise
+        self._commit(state, counters, generators)
+
+    def _check_fits(self, state: TrainingState, source: str) -> None:
+        """The state was trained in this dtype, on this many features and training rows."""
+        net, n_train = self.network, len(self.X_train)
+        if state.dtype != net.dtype.name:
+            raise ConfigError(f"{source}: saved in {state.dtype}, this network trains in {net.dtype.name}")
+        if state.input_width != net.plan.input_width:
+            raise ConfigError(f"{source}: trained on {state.input_width} input features, "
+                              f"this data has {net.plan.input_width}")
+        if state.n_train != n_train:
+            raise ConfigError(f"{source}: trained on {state.n_train} training rows, this data has {n_train}")
+
+    def _checked_counters(self, state: TrainingState, source: str) -> dict:
+        if state.divergence is not None and not (isinstance(state.divergence, Divergence)
+                                                 and isinstance(state.divergence.reason, str)):
+            raise ConfigError(f"{source}: divergence must be a Divergence")
+        return {"step": number(f"{source}: step", state.step, integer=True, low=0, high=2**62),
+                "epoch": number(f"{source}: epoch", state.epoch, integer=True, low=0, high=2**62),
+                "cursor": number(f"{source}: cursor", state.cursor, integer=True, low=0, high=len(self.X_train),
+                                 high_open=True),
+                "batch_loss": None if state.batch_loss is None else number(f"{source}: batch_loss", state.batch_loss)}
+
+    def _check_flat_arrays(self, state: TrainingState, source: str) -> None:
+        params = self.network.params
+        flat = {"grads": state.grads} if state.undo is None else {"grads": state.grads, "undo": state.undo}
+        for name, array in flat.items():
+            if not (isinstance(array, np.ndarray) and array.shape == params.shape and array.dtype == params.dtype):
+                got = f"{list(array.shape)} {array.dtype}" if isinstance(array, np.ndarray) else type(array).__name__
+                raise ConfigError(f"{source}: '{name}' is {got}, this network needs {list(params.shape)} "
+                                  f"{params.dtype.name}")
+            # The undo copy is always finite weights; gradients are not after a divergence.
+            if (name == "undo" or state.divergence is None) and not np.all(np.isfinite(array)):
+                raise ConfigError(f"{source}: '{name}' holds NaN or infinite values")
+
+    def _commit(self, state: TrainingState, counters: dict, generators: dict) -> None:
+        """The checked state takes effect (nothing here can fail)."""
+        np.copyto(self.network.grads, state.grads)
+        self._previous_kept = state.undo is not None
+        if self._previous_kept:
+            np.copyto(self._backups[0], state.undo)
+        self.step_count, self.epoch_count = counters["step"], counters["epoch"]
+        self.batch_loss, self.divergence = counters["batch_loss"], state.divergence
+        self.last_evaluation = None
+        self._init_rng.bit_generator.state = generators["init"]
+        self._dropout_rng.bit_generator.state = generators["dropout"]
+        self._order_rng.bit_generator.state = generators["order"]
+        self._start_pass()                      # redraws the saved pass's order
+        self._cursor = counters["cursor"]

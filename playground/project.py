@@ -47,6 +47,9 @@ MAX_PROJECT_BYTES = 16 * 2**20
 # A project nests about five levels (network.nodes[i].init); JSON nested far deeper
 # would exhaust the recursion of json, copy.deepcopy and the checks below.
 MAX_NESTING = 64
+# A trained project (playground.checkpoint) is a zip: its first bytes tell it apart.
+ZIP_MAGIC = b"PK\x03\x04"
+TRAINED_SUFFIX = ".nnpg"
 
 
 @dataclass(frozen=True)
@@ -191,7 +194,7 @@ def _child(where: str, key: Any) -> str:
     return f"{where}.{_key(str(key))}" if where else _key(str(key))
 
 
-def _check_json_values(doc: Any) -> None:
+def check_json_values(doc: Any) -> None:
     """Refuse integers too long to convert and nesting deeper than MAX_NESTING, naming the field.
 
     Iterative, because recursion is exactly what a deeply nested document exhausts.
@@ -217,7 +220,7 @@ def parse_project(doc: Any, path: Path | None = None) -> Project:
     """Check a project document field by field; errors name the field (and file)."""
     try:
         _require(isinstance(doc, dict), "the project must be a JSON object")
-        _check_json_values(doc)
+        check_json_values(doc)
         _require(doc.get("format") == FORMAT, f"format: must be \"{FORMAT}\", got {brief(doc.get('format'))}")
         _check_unknown(doc, _TOP_KEYS, "project")
         _require(isinstance(doc.get("name", ""), str), "name: must be a string")
@@ -245,7 +248,7 @@ _FILE_KINDS = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a named pipe (FIFO)", s
                stat.S_ISBLK: "a block device", stat.S_ISSOCK: "a socket"}
 
 
-def _require_regular_file(path: Path, info: os.stat_result) -> None:
+def require_regular_file(path: Path, info: os.stat_result) -> None:
     """Refuse anything but a plain file of at most MAX_PROJECT_BYTES.
 
     A FIFO would block the read forever and /dev/zero would be read until memory runs out.
@@ -260,7 +263,7 @@ def _require_regular_file(path: Path, info: os.stat_result) -> None:
 
 def _read_project_bytes(path: Path) -> bytes:
     try:
-        _require_regular_file(path, os.stat(path))     # before open: a FIFO is never opened
+        require_regular_file(path, os.stat(path))     # before open: a FIFO is never opened
         # O_NONBLOCK: should the path be swapped for a FIFO after the stat, open does
         # not wait for a writer, and fstat below refuses it.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
@@ -270,7 +273,7 @@ def _read_project_bytes(path: Path) -> bytes:
         raise ConfigError(f"{path}: cannot read the project file ({exc.strerror or exc})") from None
     with os.fdopen(fd, "rb") as handle:
         try:
-            _require_regular_file(path, os.fstat(fd))
+            require_regular_file(path, os.fstat(fd))
             data = handle.read(MAX_PROJECT_BYTES + 1)    # + 1: a file that grew since the stat is still caught
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read the project file ({exc.strerror or exc})") from None
@@ -280,27 +283,40 @@ def _read_project_bytes(path: Path) -> bytes:
     return data
 
 
-def _parse_json(path: Path, data: bytes) -> Any:
+def parse_json(path: Path | str, data: bytes) -> Any:
+    """A JSON document from UTF-8 bytes; errors start with ``path`` (a file, or a file and member)."""
     try:
         return json.loads(data.decode("utf-8"), parse_int=_parse_int)
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: cannot read the project file (not UTF-8 text: byte {exc.start} "
+        raise ConfigError(f"{path}: cannot be read (not UTF-8 text: byte {exc.start} "
                           f"is {data[exc.start:exc.start + 1]!r})") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except RecursionError:
-        raise ConfigError(f"{path}: JSON nested too deeply; a project nests about five levels, "
-                          f"at most {MAX_NESTING} are accepted") from None
+        raise ConfigError(f"{path}: JSON nested too deeply; at most {MAX_NESTING} levels are accepted") from None
 
 
 def load_project(path: str | os.PathLike) -> Project:
     """Read and check the project file at ``path``; every problem is a ConfigError naming it."""
     path = Path(path)
-    return parse_project(_parse_json(path, _read_project_bytes(path)), path)
+    data = _read_project_bytes(path)
+    if data.startswith(ZIP_MAGIC):
+        raise ConfigError(f"{path}: is a trained project (a zip of project.json, weights and training state), "
+                          f"not a plain project file; unzip it for its project.json")
+    return parse_project(parse_json(path, data), path)
+
+
+def project_text(project: Project) -> str:
+    """The project file's text: what save_project writes (and a trained file's project.json)."""
+    return json.dumps(project.document, indent=2) + "\n"
 
 
 def save_project(project: Project, path: str | os.PathLike) -> None:
-    write_text_atomic(path, json.dumps(project.document, indent=2) + "\n")
+    """Write the plain project file (settings only; playground.checkpoint saves a trained one)."""
+    if Path(path).suffix.lower() == TRAINED_SUFFIX:
+        raise ConfigError(f"{path}: a {TRAINED_SUFFIX} file holds a trained project; "
+                          f"save it with its training state (playground.checkpoint.save_trained)")
+    write_text_atomic(path, project_text(project))
 
 
 def load_project_data(project: Project, seed: int | None = None) -> Dataset:

@@ -608,7 +608,18 @@ def test_set_learning_rate_keeps_the_optimizer_state_and_resumes_after_divergenc
     start = s.weights()
     s.step(500)
     assert s.divergence is not None
-    s.load_weights(start)
     s.set_learning_rate(1e-3)
     assert s.divergence is None and s.optimizer is not optimizer
+    s.load_weights(start)           # (after lr 1e6 the kept weights are too large for any rate)
     assert s.step(10) == 10
+
+
+def test_loading_weights_clears_a_divergence_and_the_optimizer_memory():
+    s = build_session(project(plane(), hidden_net("linear"), optimizer={"name": "sgd", "lr": 1e6, "momentum": 0.9},
+                              batch_size=10))
+    start = s.weights()
+    s.step(500)
+    assert s.divergence is not None
+    s.load_weights(start)
+    assert s.divergence is None and s.optimizer.t == 0
+    assert not s.optimizer.state().buffers["momentum_buffer"].any()

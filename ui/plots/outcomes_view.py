@@ -15,7 +15,6 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from engine.outcomes import ClassOutcomes, per_class_accuracy
 from ui.plots.base import PlotPanel, option_checkbox
 from ui.theme import plot_colors
 
@@ -92,25 +91,25 @@ class OutcomesPlot(PlotPanel):
         outcomes = self._outcomes
         if outcomes is None:
             return
-        if isinstance(outcomes, ClassOutcomes):
+        if hasattr(outcomes, "classes"):        # engine.outcomes.ClassOutcomes
             self._draw_matrix(outcomes)
             self.gallery.show_wrong(outcomes)
         else:
             self._draw_scatter(outcomes)
 
-    def shown_matrix(self, outcomes: ClassOutcomes) -> tuple[np.ndarray, str]:
+    def shown_matrix(self, outcomes) -> tuple[np.ndarray, str]:
         if self.use_test.isChecked() and outcomes.test is not None:
             return outcomes.test, "test"
         return outcomes.train, "train"
 
-    def _draw_matrix(self, outcomes: ClassOutcomes) -> None:
+    def _draw_matrix(self, outcomes) -> None:
         counts, which = self.shown_matrix(outcomes)
         n = len(outcomes.classes)
         totals = counts.sum(axis=1, keepdims=True)
         shares = counts / np.maximum(totals, 1)
         self.matrix.setImage(shares, autoLevels=False, levels=(0.0, 1.0))
         self.matrix.setRect(QRectF(-0.5, -0.5, n, n))
-        accuracy = per_class_accuracy(counts)
+        accuracy = outcomes.accuracy_by_class(counts)
         names = [str(c) for c in outcomes.classes]
         item = self.plot.getPlotItem()
         item.getAxis("bottom").setTicks([list(enumerate(names))])
@@ -186,7 +185,7 @@ class Gallery(QScrollArea):
         self._shown = None
         self.setVisible(self._dataset is not None)
 
-    def show_wrong(self, outcomes: ClassOutcomes) -> None:
+    def show_wrong(self, outcomes) -> None:
         data = self._dataset
         if data is None:
             return
