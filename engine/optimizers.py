@@ -55,21 +55,13 @@ def _real(key: str, value: Any) -> float:
 
 
 def _min(key: str, value: Any, low: float, *, strict: bool) -> float:
-    v = _real(key, value)
-    if (v <= low) if strict else (v < low):
-        op = ">" if strict else ">="
-        raise ConfigError(f"{_field(key)}: must be {op} {low:g}, got {value!r}")
-    return v
+    """A number > low (``strict``) or >= low."""
+    return number(_field(key), value, low=low, low_open=strict)
 
 
 def _interval(key: str, value: Any, low: float, high: float, *, high_open: bool) -> float:
     """A number in [low, high) or [low, high]."""
-    v = _real(key, value)
-    if not (low <= v and (v < high if high_open else v <= high)):
-        bracket = ")" if high_open else "]"
-        raise ConfigError(
-            f"{_field(key)}: must be in [{low:g}, {high:g}{bracket}, got {value!r}")
-    return v
+    return number(_field(key), value, low=low, high=high, high_open=high_open)
 
 
 def _bool(key: str, value: Any) -> bool:

@@ -31,8 +31,9 @@ def _field(key: str) -> str:
     return f"{FIELD}.{key}"
 
 
-def _real(key: str, value: Any) -> float:
-    return number(_field(key), value)
+def _real(key: str, value: Any, **bounds) -> float:
+    """A finite number; ``bounds`` as engine.validate.number takes them."""
+    return number(_field(key), value, **bounds)
 
 
 def _int(key: str, value: Any, low: int) -> int:
@@ -62,10 +63,7 @@ class Schedule:
     PARAMS: dict[str, Any] = {}
 
     def __init__(self, base_lr: float, /, warmup: Any = 0, **params: Any):
-        lr = float(base_lr)
-        if not (math.isfinite(lr) and lr > 0.0):
-            raise ConfigError(f"training.optimizer.lr: must be > 0, got {base_lr!r}")
-        self.base_lr = lr
+        self.base_lr = number("training.optimizer.lr", base_lr, low=0.0, low_open=True)
         self.warmup = _int("warmup", warmup, 0)
         unknown = [k for k in params if k not in self.PARAMS]
         if unknown:
@@ -120,9 +118,7 @@ class Step(Schedule):
     PARAMS = {"step_size": _REQUIRED, "gamma": 0.1}
 
     def _validate(self, p):
-        gamma = _real("gamma", p["gamma"])
-        if gamma <= 0.0:
-            raise ConfigError(f"{_field('gamma')}: must be > 0, got {p['gamma']!r}")
+        gamma = _real("gamma", p["gamma"], low=0.0, low_open=True)
         return {"step_size": _int("step_size", p["step_size"], 1), "gamma": gamma}
 
     def _lr(self, t):
@@ -136,9 +132,7 @@ class Exponential(Schedule):
     PARAMS = {"gamma": 0.99}
 
     def _validate(self, p):
-        gamma = _real("gamma", p["gamma"])
-        if gamma <= 0.0:
-            raise ConfigError(f"{_field('gamma')}: must be > 0, got {p['gamma']!r}")
+        gamma = _real("gamma", p["gamma"], low=0.0, low_open=True)
         return {"gamma": gamma}
 
     def _lr(self, t):
@@ -152,9 +146,7 @@ class InverseTime(Schedule):
     PARAMS = {"decay": 0.01}
 
     def _validate(self, p):
-        decay = _real("decay", p["decay"])
-        if decay < 0.0:
-            raise ConfigError(f"{_field('decay')}: must be >= 0, got {p['decay']!r}")
+        decay = _real("decay", p["decay"], low=0.0)
         return {"decay": decay}
 
     def _lr(self, t):
@@ -184,9 +176,7 @@ class Cosine(Schedule):
     PARAMS = {"t_max": _REQUIRED, "eta_min": 0.0}
 
     def _validate(self, p):
-        eta_min = _real("eta_min", p["eta_min"])
-        if eta_min < 0.0:
-            raise ConfigError(f"{_field('eta_min')}: must be >= 0, got {p['eta_min']!r}")
+        eta_min = _real("eta_min", p["eta_min"], low=0.0)
         return {"t_max": _int("t_max", p["t_max"], 1), "eta_min": eta_min}
 
     def _lr(self, t):

@@ -85,11 +85,20 @@ def number(where: str, value: Any, *, integer: bool = False, low: float | None =
         value = int(value)
     else:
         value = float(value)
-    if low is not None and (value <= low if low_open else value < low):
-        raise error(f"{where}: must be {'>' if low_open else '>='} {low:g}, got {brief(value)}")
-    if high is not None and (value >= high if high_open else value > high):
-        raise error(f"{where}: must be {'<' if high_open else '<='} {high:g}, got {brief(value)}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        raise error(f"{where}: must be {_bounds(low, high, low_open, high_open)}, got {brief(value)}")
     return value
+
+
+def _bounds(low, high, low_open: bool, high_open: bool) -> str:
+    """'> 0', '<= 1' or 'in (0, 1]': the allowed range as the message states it."""
+    if low is not None and high is not None:
+        return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    if low is not None:
+        return f"{'>' if low_open else '>='} {low:g}"
+    return f"{'<' if high_open else '<='} {high:g}"
 
 
 def flag(where: str, value: Any) -> bool:
