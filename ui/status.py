@@ -6,6 +6,8 @@ import time
 
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStatusBar
 
+from ui.status_fields import StatusField, StatusFields
+
 
 def _loss(value) -> str:
     """Four decimals while the loss is ordinary; significant digits once it is huge
@@ -22,31 +24,32 @@ def _accuracy(value) -> str:
 
 
 INTERVAL = 0.2         # seconds between updates while training
-WIDTHS = {"step": 16, "epoch": 14, "loss": 34, "accuracy": 38, "speed": 16}     # in average characters
+# The widest text each field can show (digits as 8s): the fields are sized for these.
+WIDEST = {"step": "Step 888,888,888", "epoch": "Epoch 88,888,888",
+          "loss": f"Loss train {_loss(8.888e288)} / test {_loss(8.888e288)}",
+          "accuracy": f"Accuracy train {_accuracy(1.0)} / test {_accuracy(1.0)}",
+          "speed": "888,888 steps/s"}
+NAMES = {"step": "Step", "epoch": "Epoch", "loss": "Loss", "accuracy": "Accuracy", "speed": "Training speed"}
 
 
 class TrainingStatus:
-    """Permanent labels in the window's status bar: step, epoch, losses, accuracy, speed."""
+    """Permanent fields in the window's status bar: step, epoch, losses, accuracy, speed."""
 
     def __init__(self, bar: QStatusBar):
         self.bar = bar
         self._shown_at = -1e9
-        self.labels = {key: QLabel() for key in WIDTHS}
-        height = bar.fontMetrics().height() + 4
-        for key, label in self.labels.items():
-            # A fixed size: otherwise every new number changes the size hint and
-            # relays out the whole window, dozens of times a second.
-            label.setFixedSize(bar.fontMetrics().averageCharWidth() * WIDTHS[key], height)
-            bar.addPermanentWidget(label)
+        self.labels = {key: StatusField(NAMES[key], widest) for key, widest in WIDEST.items()}
+        self.fields = StatusFields(self.labels)
+        bar.addPermanentWidget(self.fields)
         self.clear()
 
     def clear(self) -> None:
         self._shown_at = -1e9
-        self.labels["step"].setText("Step 0")
-        self.labels["epoch"].setText("Epoch 0")
-        self.labels["loss"].setText("Loss train – / test –")
-        self.labels["accuracy"].setText("Accuracy –")
-        self.labels["speed"].setText("0 steps/s")
+        self.labels["step"].show_text("Step 0")
+        self.labels["epoch"].show_text("Epoch 0")
+        self.labels["loss"].show_text("Loss train – / test –")
+        self.labels["accuracy"].show_text("Accuracy –")
+        self.labels["speed"].show_text("0 steps/s")
 
     def show_frame(self, frame) -> None:
         # Five repaints of Python-made labels per frame cost the training thread more
@@ -57,14 +60,14 @@ class TrainingStatus:
             return
         self._shown_at = now
         snap, ev = frame.snapshot, frame.evaluation
-        self.labels["step"].setText(f"Step {snap.step:,}")
-        self.labels["epoch"].setText(f"Epoch {snap.epoch:,}")
+        self.labels["step"].show_text(f"Step {snap.step:,}")
+        self.labels["epoch"].show_text(f"Epoch {snap.epoch:,}")
         if ev is not None:
-            self.labels["loss"].setText(f"Loss train {_loss(ev.train_loss)} / test {_loss(ev.test_loss)}")
-            self.labels["accuracy"].setText(f"Accuracy train {_accuracy(ev.train_accuracy)} / "
-                                            f"test {_accuracy(ev.test_accuracy)}" if ev.train_accuracy is not None
-                                            else "Accuracy – (regression)")
-        self.labels["speed"].setText(f"{frame.steps_per_second:,.0f} steps/s")
+            self.labels["loss"].show_text(f"Loss train {_loss(ev.train_loss)} / test {_loss(ev.test_loss)}")
+            self.labels["accuracy"].show_text(f"Accuracy train {_accuracy(ev.train_accuracy)} / "
+                                              f"test {_accuracy(ev.test_accuracy)}" if ev.train_accuracy is not None
+                                              else "Accuracy – (regression)")
+        self.labels["speed"].show_text(f"{frame.steps_per_second:,.0f} steps/s")
 
 
 class DivergenceBanner(QFrame):

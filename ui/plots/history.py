@@ -70,3 +70,66 @@ class BoundedHistory:
     @property
     def nbytes(self) -> int:
         return self._x.nbytes + self._values.nbytes
+
+
+class StepSampledHistory:
+    """Samples kept at evenly spaced steps, for plots whose samples cost too much to keep
+    every frame (the weight histograms).
+
+    A sample is kept when it is the first in a new ``interval`` of steps.  Once
+    ``capacity`` are kept the interval doubles and the samples that no longer start
+    an interval are dropped, so the kept ones stay spread evenly over every step
+    trained so far, however fast or irregularly frames arrive.  Each sample keeps
+    the step it was taken at.  The newest other sample is kept as a tail, so the
+    history always reaches the present.
+    """
+
+    def __init__(self, width: int = 1, capacity: int = 200):
+        if capacity < 2:
+            raise ValueError("capacity must be at least 2")
+        self.capacity = capacity
+        self.width = width
+        self._x = np.zeros(capacity + 1)
+        self._values = np.zeros((capacity + 1, width))
+        self.clear()
+
+    def clear(self) -> None:
+        self._kept = 0
+        self._tail = False
+        self.interval = 1
+
+    def __len__(self) -> int:
+        return self._kept + self._tail
+
+    def starts_interval(self, step: int) -> bool:
+        """Would a sample at ``step`` be kept (rather than only replace the tail)?"""
+        return self._kept == 0 or step // self.interval > self._x[self._kept - 1] // self.interval
+
+    def append(self, step: int, values) -> None:
+        keep = self.starts_interval(step)
+        if keep and self._kept == self.capacity:
+            self._thin()
+            keep = self.starts_interval(step)
+        slot, self._tail = self._kept, not keep
+        self._kept += keep
+        self._x[slot] = step
+        self._values[slot] = values
+
+    def _thin(self) -> None:
+        while self._kept > self.capacity // 2:
+            self.interval *= 2
+            buckets = self._x[:self._kept] // self.interval
+            first = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+            self._x[:len(first)] = self._x[first]
+            self._values[:len(first)] = self._values[first]
+            self._kept = len(first)
+
+    @property
+    def x(self) -> np.ndarray:
+        """The step of each sample, increasing."""
+        return self._x[:len(self)]
+
+    @property
+    def values(self) -> np.ndarray:
+        """[len, width] view; writable so a plot can re-bin its stored samples in place."""
+        return self._values[:len(self)]

@@ -25,18 +25,38 @@ def nice_ceiling(value: float) -> float:
     return 10.0 ** (exponent + 1)
 
 
+class StepRange:
+    """The step axis every live plot shares: from 0 to a round number a fifth past the
+    newest step, so plots fed the same frames show the same steps at the same places."""
+
+    def __init__(self, plot_item):
+        self.item = plot_item
+        self.reset()
+
+    def reset(self) -> None:
+        self.x_hi = None
+        self.item.setXRange(0.0, 10.0, padding=0.0)
+
+    def fit(self, newest_step: float) -> None:
+        if self.x_hi is None or newest_step > self.x_hi:
+            self.x_hi = nice_ceiling(max(newest_step * 1.2, 10.0))
+            self.item.setXRange(0.0, self.x_hi, padding=0.0)
+
+
 class SteppedRanges:
     def __init__(self, plot_item):
         self.item = plot_item
         self.item.disableAutoRange()
+        self.steps = StepRange(plot_item)
         self.reset()
 
     def reset(self, log_y: bool = False) -> None:
         """Forget the old ranges and show a neutral empty view (a new session's plot must
         not keep an axis that a diverged run stretched to 1e150)."""
-        self.x_hi = self.y_lo = self.y_hi = None
-        self.item.setXRange(0.0, 10.0, padding=0.0)
-        self.item.setYRange(-3.0 if log_y else 0.0, 1.0, padding=0.0)
+        self.y_lo = self.y_hi = None
+        self.steps.reset()
+        pad = 0.15 if log_y else 0.0      # as in fit: the decade ticks at the ends keep their labels
+        self.item.setYRange((-3.0 if log_y else 0.0) - pad, 1.0 + pad, padding=0.0)
 
     def fit(self, x: np.ndarray, columns: list[np.ndarray], log_y: bool = False) -> None:
         """Widen the view (never narrow it) so every finite point of ``columns`` over ``x`` shows."""
@@ -54,10 +74,7 @@ class SteppedRanges:
             lo = min(0.0, lo)
             span = max(hi - lo, 1e-12)
             lo, hi = lo - (0.05 * span if lo < 0 else 0.0), hi + 0.1 * span
-        x_max = float(x[-1])
-        if self.x_hi is None or x_max > self.x_hi:
-            self.x_hi = nice_ceiling(max(x_max * 1.2, 10.0))
-            self.item.setXRange(0.0, self.x_hi, padding=0.0)
+        self.steps.fit(float(x[-1]))
         # Grow to show every point; shrink only once the data fills less than a quarter
         # of the view (a decade on a log axis), so one early spike does not pin the
         # axis forever, and ordinary redraws still never move it.
