@@ -15,6 +15,13 @@ carries ``forward_equivalents`` = loss-only calls + gradient calls x that ratio.
 method stops once ``budget`` calls are spent or ``seconds_limit`` has passed.  Record 0
 is the start (the session's objective), taken for free; the last record is always
 what the method actually spent, with its final loss.
+
+A race can run beside training: ``RaceStart.of(session)`` copies everything the race
+reads (taken where the session lives), and ``race`` works from that copy alone.
+``progress`` hears which method runs and how far it got, a few times a second;
+``cancelled`` is polled at every evaluation.  A cancelled race returns the methods that
+finished plus the one it interrupted (``cancelled=True``: a partial trace, not a
+result); the methods after it never start.
 """
 from __future__ import annotations
 
@@ -44,6 +51,7 @@ ARMIJO_MIN_STEP = 1e-20         # below this no step lowers the loss: give up
 CURVATURE_PRODUCTS = 20         # Lanczos products for gd_curvature's lambda_max
 SIGN_DECAY_LR0 = 0.01           # sign_decay: lr_k = SIGN_DECAY_LR0 / sqrt(1 + k)
 GRADIENT_COST_REPEATS = 7       # timings per kind of call when measuring gradient_cost
+PROGRESS_INTERVAL = 0.1         # seconds between two progress reports within a method
 # scipy's callback reports an iterate it evaluated a few calls earlier (at the end of a
 # line search); remembering this many recent losses makes that lookup always a hit.
 LOSS_CACHE_SIZE = 256
@@ -109,6 +117,48 @@ class RaceTrace:
                                 #   step), nan for methods that choose every step themselves
     message: str                # scipy's termination message, "budget used", "time limit reached", ...
     start_step: int = 0         # the session's step whose weights every method started from
+    cancelled: bool = False     # stopped partway by a cancel: a partial trace, not a finished run
+
+
+@dataclass(frozen=True)
+class RaceProgress:
+    """How far a race has got: method ``index`` of ``count`` is running."""
+
+    method: str
+    index: int
+    count: int
+    evaluations: int            # spent so far by this method
+    budget: int
+    seconds: float              # this method's wall time so far
+    seconds_limit: float
+
+    @property
+    def fraction(self) -> float:
+        """Of the whole race; a method ends at its budget or its time limit, whichever comes first."""
+        spent = max(self.evaluations / self.budget if self.budget > 0 else 1.0,
+                    self.seconds / self.seconds_limit if self.seconds_limit > 0 else 1.0)
+        return (self.index + min(1.0, spent)) / max(1, self.count)
+
+
+@dataclass(frozen=True)
+class RaceStart:
+    """Everything a race reads from a session, copied: training may go on beside the race."""
+
+    network: object             # engine.network.Network, a float64 copy
+    head: object                # the session's LossHead (immutable)
+    regularization: object      # the session's Regularization (immutable)
+    X_train: np.ndarray
+    y_train: np.ndarray
+    lr: float
+    step_count: int
+
+    @classmethod
+    def of(cls, session: "TrainingSession | RaceStart") -> "RaceStart":
+        if isinstance(session, RaceStart):
+            return session
+        # The data arrays are shared: a session never writes them after it is built.
+        return cls(copy_network(session.network), session.head, session.regularization,
+                   session.X_train, session.y_train, float(session.lr), int(session.step_count))
 
 
 class _StopRace(Exception):
@@ -120,7 +170,7 @@ class _StopRace(Exception):
 class _Objective:
     """The full-batch training objective on a network copy of its own; no accounting."""
 
-    def __init__(self, session: TrainingSession):
+    def __init__(self, session: TrainingSession | RaceStart):
         self.net = copy_network(session.network)
         self.head, self.reg = session.head, session.regularization
         self.X = np.asarray(session.X_train, dtype=np.float64)
@@ -141,7 +191,7 @@ class _Objective:
         return (float(value) if math.isfinite(value) else math.inf), g
 
 
-def measure_gradient_cost(session: TrainingSession, repeats: int = GRADIENT_COST_REPEATS) -> float:
+def measure_gradient_cost(session: TrainingSession | RaceStart, repeats: int = GRADIENT_COST_REPEATS) -> float:
     """Median time of a loss+gradient call over the median time of a loss-only call.
 
     Timed on a separate copy and charged to no method.  At least 1: a gradient call
@@ -167,10 +217,13 @@ def measure_gradient_cost(session: TrainingSession, repeats: int = GRADIENT_COST
 class _Problem:
     """The objective of one method's run, counting its cost and recording progress."""
 
-    def __init__(self, session: TrainingSession, start_loss: float, budget: int, seconds_limit: float,
-                 cancelled: Callable[[], bool] = lambda: False):
+    def __init__(self, session: TrainingSession | RaceStart, start_loss: float, budget: int,
+                 seconds_limit: float, cancelled: Callable[[], bool] = lambda: False,
+                 progress: Callable[[int, float], None] = lambda evaluations, seconds: None):
         self.session = session
         self.cancelled = cancelled
+        self.progress = progress
+        self.was_cancelled = False
         self.objective = _Objective(session)            # every charged call runs on this network
         self.w0 = self.objective.net.params.copy()
         self.budget, self.seconds_limit = int(budget), float(seconds_limit)
@@ -181,6 +234,7 @@ class _Problem:
         self.bookkeeping_passes = 0                     # uncharged look-ups that missed the cache
         self._bookkeeping: _Objective | None = None
         self.t0 = time.perf_counter()
+        self._reported_at = 0.0                         # elapsed seconds at the last progress report
         self.records: list[tuple[float, int, int, float, int]] = [(start_loss, 0, 0, 0.0, 0)]
         self._cache: OrderedDict[bytes, float] = OrderedDict()
 
@@ -190,10 +244,15 @@ class _Problem:
     def _charge(self, gradient: bool) -> None:
         if self.evals >= self.budget:
             raise _StopRace("budget used")
-        if self.elapsed() >= self.seconds_limit:
+        elapsed = self.elapsed()
+        if elapsed >= self.seconds_limit:
             raise _StopRace("time limit reached")
         if self.cancelled():
+            self.was_cancelled = True
             raise _StopRace("cancelled")
+        if elapsed - self._reported_at >= PROGRESS_INTERVAL:
+            self._reported_at = elapsed
+            self.progress(self.evals, elapsed)
         self.evals += 1
         self.grads += int(gradient)
 
@@ -260,7 +319,7 @@ class _Problem:
                          forward_equivalents=(evals - grads) + grads * float(gradient_cost),
                          gradient_cost=float(gradient_cost), final_loss=float(final_loss),
                          learning_rate=float(learning_rate), message=message,
-                         start_step=int(self.session.step_count))
+                         start_step=int(self.session.step_count), cancelled=self.was_cancelled)
 
 
 # -- the methods ----------------------------------------------------------------------
@@ -419,7 +478,7 @@ def _hooke_jeeves(p: _Problem) -> tuple[str, float]:
         return stop.reason, math.nan
 
 
-def _runners(session: TrainingSession) -> dict[str, Runner]:
+def _runners(session: TrainingSession | RaceStart) -> dict[str, Runner]:
     lr = session.lr
     return {
         "gd": _fixed_step({"name": "sgd", "lr": lr}, lr),
@@ -437,25 +496,42 @@ def _runners(session: TrainingSession) -> dict[str, Runner]:
     }
 
 
-def race(session: TrainingSession, methods: Sequence[str], budget: int = 2000,
-         seconds_limit: float = 5.0, cancelled: Callable[[], bool] = lambda: False) -> list[RaceTrace]:
-    """Run each of ``methods`` from the session's current weights (see the module notes).
-
-    ``cancelled`` is polled at every evaluation; once it returns True every remaining
-    method stops at once (the application uses it to close promptly mid-race).
-    """
-    methods = list(methods)
+def check_methods(methods: Sequence[str]) -> None:
     for m in methods:
         if m not in METHODS:
             raise ValueError(f"unknown race method {m!r}; valid: {', '.join(METHODS)}")
-    runners = _runners(session)
-    start = _Objective(session)
-    start_loss = start.value(start.net.params.copy())
-    gradient_cost = measure_gradient_cost(session) if methods else 1.0
+
+
+def race(session: TrainingSession | RaceStart, methods: Sequence[str], budget: int = 2000,
+         seconds_limit: float = 5.0, cancelled: Callable[[], bool] = lambda: False,
+         progress: Callable[[RaceProgress], None] = lambda report: None) -> list[RaceTrace]:
+    """Run each of ``methods`` from the session's current weights (see the module notes).
+
+    ``cancelled`` is polled at every evaluation; once it returns True the running method
+    stops (its trace is marked ``cancelled``) and no later method starts.  ``progress``
+    gets a ``RaceProgress`` as each method starts and every PROGRESS_INTERVAL seconds.
+    """
+    methods = list(methods)
+    check_methods(methods)
+    start = RaceStart.of(session)
+    runners = _runners(start)
+    first = _Objective(start)
+    start_loss = first.value(first.net.params.copy())
+    gradient_cost = measure_gradient_cost(start) if methods else 1.0
     traces = []
-    for m in methods:
-        p = _Problem(session, start_loss, budget, seconds_limit, cancelled)
+    for index, m in enumerate(methods):
+        if cancelled():
+            break
+
+        def report(evaluations: int, seconds: float, m=m, index=index) -> None:
+            progress(RaceProgress(m, index, len(methods), int(evaluations), int(budget), float(seconds),
+                                  float(seconds_limit)))
+
+        report(0, 0.0)
+        p = _Problem(start, start_loss, budget, seconds_limit, cancelled, report)
         message, lr = runners[m](p)
         final = p.best if m in DERIVATIVE_FREE else p.records[-1][0]
         traces.append(p.trace(m, final, message, gradient_cost, lr))
+        if p.was_cancelled:
+            break
     return traces

@@ -21,6 +21,16 @@ destroy Qt objects in the wrong thread).
   keeps the previous one (a grid is ~0.5 MB, re-evaluated at most GRID_INTERVAL apart).
 * ``running`` (bool), ``diverged`` (Divergence), ``error`` (str), ``explained``
   (Explanation), ``raced`` ([RaceTrace]), and ``stopped`` (no payload) last.
+* a race: ``racing`` (True) as it is accepted, ``race progress`` (RaceProgress) a few
+  times a second, ``raced`` with its traces, then ``racing`` (False).  A race the user
+  cancels still sends what it has (the interrupted method's trace marked cancelled);
+  one abandoned by a new network or Reset sends no traces: they belong to weights that
+  are gone.
+
+Races.  A race takes seconds to a minute, so it runs on a thread of its own (``_RaceRun``)
+from a copy of the weights taken here (``RaceStart``): the loop keeps serving commands
+and training beside it, and ``cancel_race`` stops it at its next evaluation.  Both
+threads send messages, so sending takes a lock.
 
 Pacing.  Training runs in chunks of about CHUNK_SECONDS; between chunks the loop
 polls the command pipe (a syscall of a few microseconds).  A paced speed waits on
@@ -43,7 +53,7 @@ import numpy as np
 from engine.data import Dataset
 from engine.errors import ConfigError
 from engine.graph import Plan
-from engine.race import race
+from engine.race import RaceStart, check_methods, race
 from engine.session import TrainingSession
 from playground.explain import ExplainRequest, explain
 from playground.frames import compute_frame
@@ -51,12 +61,14 @@ from playground.project import Project, build_session
 
 # The first byte of every message to the GUI.
 MESSAGE = {"frame": b"F", "frame, same grid": b"f", "frame, new session": b"I", "running": b"R",
-           "diverged": b"D", "error": b"E", "explained": b"X", "raced": b"C", "stopped": b"S"}
+           "diverged": b"D", "error": b"E", "explained": b"X", "raced": b"C", "racing": b"B",
+           "race progress": b"P", "stopped": b"S"}
 CHUNK_SECONDS = 0.004      # training per chunk before the command pipe is polled again
 FRAME_INTERVAL = 1 / 60    # at most 60 frames a second
 GRID_INTERVAL = 1 / 30     # while training, the input-plane grid is re-evaluated at most 30 times a second
 RATE_WINDOW = 1.0          # steps_per_second is measured over this many seconds
 IDLE_POLL = 0.25           # with nothing to do, look at the stop flag this often
+RACE_JOIN_SECONDS = 0.5    # on stopping, wait this long for a race to notice (it checks every evaluation)
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,8 @@ class EngineLoop:
         self._grid, self._grid_at = None, -math.inf    # the last grid sent, and when
         self._rate: deque[tuple[float, int]] = deque()
         self._pace_origin = (0.0, 0)
+        self._sending = threading.Lock()    # the race thread sends too
+        self._race: _RaceRun | None = None
 
     # -- the loop ------------------------------------------------------------------------
     def run(self) -> None:
@@ -99,6 +113,8 @@ class EngineLoop:
                     self._tick()
         except (EOFError, OSError, BrokenPipeError):
             pass                        # the GUI side closed its ends: nothing left to serve
+        finally:
+            self._abandon_race(wait=RACE_JOIN_SECONDS)     # nothing may follow the "stopped" message
 
     def _drain(self) -> list[tuple]:
         batch = [self._commands.recv()]
@@ -118,7 +134,11 @@ class EngineLoop:
             self._command(method, args)
 
     def _send(self, kind: str, *payload) -> None:
-        self._events.send_bytes(MESSAGE[kind] + pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        self.send_bytes(MESSAGE[kind] + pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def send_bytes(self, data: bytes) -> None:
+        with self._sending:
+            self._events.send_bytes(data)
 
     # -- commands (sent by playground.worker.TrainingController) ------------------------
     def _command(self, method, args: tuple) -> None:
@@ -151,6 +171,7 @@ class EngineLoop:
                 if name in old and old[name].shape == tensor.shape:
                     tensor[...] = old[name]
             session.optimizer.reset()
+        self._abandon_race()
         self._session = session
         self._pending_steps, self._epoch_target = 0, None
         self._restart_clock()
@@ -177,6 +198,7 @@ class EngineLoop:
         self._epoch_target = self._session.epoch_count + 1
 
     def reset(self) -> None:
+        self._abandon_race()
         self._set_running(False)
         self._session.reset()
         self._pending_steps, self._epoch_target = 0, None
@@ -201,13 +223,32 @@ class EngineLoop:
             self._send("error", f"Cannot explain {request.weight}: {exc}")
 
     def race(self, methods: tuple, budget: int) -> None:
-        # The race works on copies of the weights, but it occupies this loop for a few
-        # seconds: training pauses so the comparison starts from fixed weights.
-        self._set_running(False)
+        if self._race is not None and self._race.alive():
+            self._send("error", "A race is already running: cancel it or wait for it to finish.")
+            return
+        self._send("racing", True)
         try:
-            self._send("raced", race(self._session, methods, budget=budget, cancelled=self._stop.is_set))
+            check_methods(methods)
         except ValueError as exc:
             self._send("error", f"Cannot race: {exc}")
+            self._send("racing", False)
+            return
+        # Training pauses so the race has the engine's time to itself and starts from
+        # the weights on screen; Play and Step still work while it runs (both slower).
+        self._set_running(False)
+        self._race = _RaceRun(RaceStart.of(self._session), tuple(methods), int(budget), self._send, self._stop)
+        self._race.start()
+
+    def cancel_race(self) -> None:
+        """Stop the running race at its next evaluation; what it has so far is sent, marked."""
+        if self._race is not None:
+            self._race.cancel()
+
+    def _abandon_race(self, wait: float = 0.0) -> None:
+        """The raced weights are gone (a new network, Reset, stopping): stop, send no traces."""
+        if self._race is not None:
+            self._race.abandon()
+            self._race.join(wait)
 
     def set_speed(self, steps_per_second: float | None) -> None:
         self._speed = None if steps_per_second is None else max(1e-3, float(steps_per_second))
@@ -328,15 +369,66 @@ class EngineLoop:
             self._send("frame", frame, None)
 
 
-# What the GUI may send (see the module docstring); set_project and stop work before
-# any session exists, the others wait for one.
+class _RaceRun:
+    """One race on a thread of the engine process, from a copy of the weights."""
+
+    def __init__(self, start: RaceStart, methods: tuple, budget: int, send, stop: threading.Event):
+        self._start, self._methods, self._budget = start, methods, budget
+        self._send, self._stop = send, stop
+        self._cancel = threading.Event()
+        self._abandoned = False
+        # A daemon: a race stuck in one long NumPy call must not keep the process alive.
+        self._thread = threading.Thread(target=self._run, name="race", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, seconds: float) -> None:
+        if seconds > 0:
+            self._thread.join(seconds)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def abandon(self) -> None:
+        self._abandoned = True
+        self._cancel.set()
+
+    def _cancelled(self) -> bool:
+        return self._cancel.is_set() or self._stop.is_set()
+
+    def _run(self) -> None:
+        try:
+            traces = race(self._start, self._methods, budget=self._budget, cancelled=self._cancelled,
+                          progress=lambda report: self._send("race progress", report))
+            if not (self._abandoned or self._stop.is_set()):
+                self._send("raced", traces)
+        except (EOFError, OSError):
+            return                      # the GUI closed its end: nobody to tell
+        except Exception as exc:
+            traceback.print_exc()
+            self._quietly("error", f"Unexpected error (race): {exc}")
+        self._quietly("racing", False)
+
+    def _quietly(self, kind: str, *payload) -> None:
+        try:
+            self._send(kind, *payload)
+        except (EOFError, OSError):
+            pass
+
+
+# What the GUI may send (see the module docstring); set_project, stop, set_speed and
+# cancel_race work before any session exists, the others wait for one.
 COMMANDS = frozenset({
     EngineLoop.set_project, EngineLoop.play, EngineLoop.pause, EngineLoop.toggle, EngineLoop.step,
     EngineLoop.epoch, EngineLoop.reset, EngineLoop.set_learning_rate, EngineLoop.set_optimizer,
     EngineLoop.set_schedule, EngineLoop.explain, EngineLoop.race, EngineLoop.set_speed,
-    EngineLoop.request_frame, EngineLoop.stop,
+    EngineLoop.request_frame, EngineLoop.stop, EngineLoop.cancel_race,
 })
-SESSION_FREE = frozenset({EngineLoop.set_project, EngineLoop.stop, EngineLoop.set_speed})
+SESSION_FREE = frozenset({EngineLoop.set_project, EngineLoop.stop, EngineLoop.set_speed, EngineLoop.cancel_race})
 
 
 def serve(commands, events, stop) -> None:
@@ -346,10 +438,11 @@ def serve(commands, events, stop) -> None:
         threadpool_limits(1)            # two BLAS threads made steps 7-36x slower (bench/engine.py)
     except Exception:                   # not installed, or no BLAS it knows: not essential
         pass
+    loop = EngineLoop(commands, events, stop)
     try:
-        EngineLoop(commands, events, stop).run()
+        loop.run()
     finally:
         try:
-            events.send_bytes(MESSAGE["stopped"])
+            loop.send_bytes(MESSAGE["stopped"])
         except (OSError, EOFError, ValueError):
             pass

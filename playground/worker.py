@@ -29,6 +29,12 @@ once, so a new window's engine starts in milliseconds; elsewhere they are spawne
 Shutdown: ``shutdown`` sets the stop flag (checked between training steps and by a
 running race), sends EngineLoop.stop, joins the engine (terminating it past the deadline)
 and then the bridge, which ends when the engine closes its end of the pipe.
+
+Races run beside training in the engine (on a thread of their own there): every other
+command is served while one runs.  ``race_busy`` says when one is running (for an
+app-wide indicator), ``race_progress`` how far it got, and ``cancel_race`` stops it
+at its next evaluation; ``raced`` then carries what it finished, the interrupted
+method's trace marked ``cancelled``.
 """
 from __future__ import annotations
 
@@ -180,11 +186,14 @@ class TrainingController(QObject):
     session_changed = Signal(object)    # SessionInfo
     explained = Signal(object)          # playground.explain.Explanation, after explain()
     raced = Signal(object)              # list of engine.race.RaceTrace, after race()
+    race_progress = Signal(object)      # engine.race.RaceProgress, a few times a second while racing
+    race_busy = Signal(bool)            # a race started (True) or ended: finished, cancelled or failed
     _posted = Signal()                  # the inbox went from empty to full (emitted by the reader thread)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._running = False
+        self._racing = False
         self._stopped = False
         self._frame: TrainingFrame | None = None
         self._info: SessionInfo | None = None
@@ -259,6 +268,7 @@ class TrainingController(QObject):
     def request_frame(self) -> None: self._send(EngineLoop.request_frame)
     def explain(self, request: ExplainRequest) -> None: self._send(EngineLoop.explain, request)
     def race(self, methods: tuple, budget: int) -> None: self._send(EngineLoop.race, tuple(methods), int(budget))
+    def cancel_race(self) -> None: self._send(EngineLoop.cancel_race)
 
     # -- the engine ---------------------------------------------------------------------
     @property
@@ -274,6 +284,10 @@ class TrainingController(QObject):
     @property
     def is_running(self) -> bool:
         return self._running
+
+    @property
+    def is_racing(self) -> bool:
+        return self._racing
 
     @property
     def latest_frame(self) -> TrainingFrame | None:
@@ -305,15 +319,23 @@ class TrainingController(QObject):
             self.frame_ready.emit(frame)
         elif kind == MESSAGE["running"]:
             self._on_running(payload[0])
+        elif kind == MESSAGE["racing"]:
+            self._on_racing(payload[0])
         else:
             signal = {MESSAGE["diverged"]: self.diverged, MESSAGE["error"]: self.error,
-                      MESSAGE["explained"]: self.explained, MESSAGE["raced"]: self.raced}[kind]
+                      MESSAGE["explained"]: self.explained, MESSAGE["raced"]: self.raced,
+                      MESSAGE["race progress"]: self.race_progress}[kind]
             signal.emit(payload[0])
 
     @Slot(bool)
     def _on_running(self, running: bool) -> None:
         self._running = running
         self.running_changed.emit(running)
+
+    def _on_racing(self, racing: bool) -> None:
+        if racing != self._racing:
+            self._racing = racing
+            self.race_busy.emit(racing)
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
         """Stop training, end the engine and the bridge; True if they stopped in time.  Idempotent."""
@@ -337,4 +359,5 @@ class TrainingController(QObject):
             if self._running:
                 self._running = False
                 self.running_changed.emit(False)
+            self._on_racing(False)
         return stopped

@@ -7,7 +7,10 @@ two methods that use no derivative at all race from the current weights on the s
 full-batch loss.  The curves show the loss against evaluations, gradient
 evaluations, forward-pass equivalents (gradient calls weighted by their measured
 cost), seconds or each method's own iterations.  The race itself runs in the
-training thread (engine/race.py); this panel only asks and draws.
+engine beside training (engine/race.py, playground/engine_loop.py): while it runs
+every other control keeps working, this panel shows which method is running and how
+far it got, and Cancel stops it.  A cancelled race keeps the methods that finished;
+the one it interrupted is drawn dotted and never ranked.
 """
 from __future__ import annotations
 
@@ -16,8 +19,8 @@ import html
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from engine.race import GRADIENT_COST_REPEATS, ITERATION_MEANING, METHODS
 from ui.panels.staleness import MeasuredAt
@@ -46,10 +49,18 @@ DEFAULT_METHODS = ("gd", "gd_armijo", "adam", "lbfgs", "nelder_mead")
 COLUMNS = 6                 # 12 methods: two full rows
 PLOT_MIN_HEIGHT = 240
 UNMEASURED = "A loss+gradient call's cost in loss-only calls is measured when the race runs."
+PROGRESS_STEPS = 1000       # the progress bar's resolution
 
 
 def method_tip(name: str) -> str:
     return f"{METHODS[name]}\nOne iteration: {ITERATION_MEANING[name]}."
+
+
+def progress_text(report) -> str:
+    """Which method runs and how much of what stops it (budget or time limit) it has used."""
+    return (f"{report.method.replace('_', '-')} ({report.index + 1} of {report.count}): "
+            f"{report.evaluations:,} of {report.budget:,} evaluations, "
+            f"{report.seconds:.1f} of {report.seconds_limit:g} s")
 
 
 def forward_equivalents_label(cost: float | None) -> str:
@@ -60,10 +71,14 @@ def forward_equivalents_label(cost: float | None) -> str:
 
 class RacePanel(QWidget):
     race_requested = Signal(tuple, int)        # method names, evaluation budget per method
+    cancel_requested = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._traces = []
+        self._requested: tuple[str, ...] = ()   # the methods of the race this panel asked for
+        self._awaiting = False                  # a race was asked for and its traces have not come
+        self._cancelling = False                # Cancel was pressed; the race has not ended yet
         self._measured = MeasuredAt()           # the step whose weights the race started from
         self.boxes: dict[str, QCheckBox] = {}
         grid = QGridLayout()
@@ -92,9 +107,29 @@ class RacePanel(QWidget):
         self.start = QPushButton("Race from the current weights")
         self.start.setAccessibleName("Start the race")
         self.start.setToolTip("Pause training and run every ticked method from the same weights on the "
-                              "full training set. The network itself is not changed. Press Reset first to "
-                              "race from fresh initial weights.")
+                              "full training set. The network itself is not changed. While the race runs, "
+                              "Play, Step and every other control still work (both then run slower). "
+                              "Press Reset first to race from fresh initial weights.")
         self.start.clicked.connect(self._request)
+        self.cancel = QPushButton("Cancel race")
+        self.cancel.setAccessibleName("Cancel the race")
+        self.cancel.setToolTip("Stop the race now. Methods that finished keep their results; the one it "
+                               "interrupts is shown dotted as a partial run, and the rest do not run.")
+        self.cancel.setEnabled(False)
+        self.cancel.clicked.connect(self._cancel)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, PROGRESS_STEPS)
+        self.progress.setAccessibleName("Race progress")
+        self.progress.setToolTip("Which method is running, and how much of its budget or of its time limit "
+                                 "(whichever ends it first) it has used. Training keeps working meanwhile.")
+        # Cancel at the row's start: on a small screen the end of the controls row is
+        # scrolled out of sight.  The row shows only while a race runs.
+        self.racing_row = QWidget()
+        racing = QHBoxLayout(self.racing_row)
+        racing.setContentsMargins(0, 0, 0, 0)
+        racing.addWidget(self.cancel)
+        racing.addWidget(self.progress, 1)
+        self.racing_row.setVisible(False)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("budget"))
         controls.addWidget(self.budget)
@@ -131,6 +166,7 @@ class RacePanel(QWidget):
         layout = QVBoxLayout(content)
         layout.addLayout(grid)
         layout.addLayout(controls)
+        layout.addWidget(self.racing_row)
         layout.addWidget(self.cost)
         layout.addWidget(self.key)
         layout.addWidget(self.plot, 1)
@@ -146,19 +182,52 @@ class RacePanel(QWidget):
         if not methods:
             self.summary.setText("Tick at least one method.")
             return
-        self.start.setEnabled(False)
-        self.summary.setText(f"Racing {', '.join(methods)}…")
-        self.race_requested.emit(methods, self.budget.value())
+        self._requested, self._awaiting = methods, True
+        self._show_racing(True)
+        self.progress.setValue(0)
+        self.progress.setFormat("Starting the race…")
+        self.summary.setText(f"Racing {', '.join(methods)}… Training and every other control still work "
+                             f"meanwhile; Cancel stops the race.")
+        self.race_requested.emit(methods, self.budget.value())     # last: a handler may answer at once
+
+    def _cancel(self) -> None:
+        self._cancelling = True
+        self.cancel.setEnabled(False)
+        self.progress.setFormat("Cancelling…")
+        self.cancel_requested.emit()
+
+    def _show_racing(self, racing: bool) -> None:
+        self._cancelling &= racing
+        self.start.setEnabled(not racing)
+        self.cancel.setEnabled(racing and not self._cancelling)
+        self.racing_row.setVisible(racing)
+
+    def set_racing(self, racing: bool) -> None:
+        """Whether the engine is racing (``TrainingController.race_busy``)."""
+        self._show_racing(racing)
+        if not racing and self._awaiting:       # it ended without traces: it failed
+            self._awaiting = False
+            self.summary.setText("The race stopped without results.")
+
+    def show_progress(self, report) -> None:
+        """A ``RaceProgress`` from the engine: which method runs, and how far it got."""
+        if not self._awaiting:
+            return                              # a race dropped with its weights (clear_results) says no more
+        self._show_racing(True)
+        if not self._cancelling:                # reports already on their way are old news then
+            self.progress.setValue(round(report.fraction * PROGRESS_STEPS))
+            self.progress.setFormat(progress_text(report))
 
     def show_race(self, traces) -> None:
         self._traces = list(traces)
+        requested = self._requested or tuple(t.method for t in self._traces)
+        self._requested, self._awaiting = (), False
         if self._traces:
             self._measured.measured(self._traces[0].start_step)
-        self.start.setEnabled(True)
+        self._show_racing(False)
         self._show_cost()
         self._draw()
-        ranked = sorted(self._traces, key=lambda t: t.final_loss)
-        self.summary.setText("<br>".join(summary_line(rank, t) for rank, t in enumerate(ranked, start=1)))
+        self.summary.setText(race_summary(self._traces, requested))
 
     def _gradient_cost(self) -> float | None:
         return self._traces[0].gradient_cost if self._traces else None
@@ -179,15 +248,19 @@ class RacePanel(QWidget):
                                  f"here.</i><br>{self.summary.text()}")
 
     def clear_results(self) -> None:
-        """A new network or fresh weights: the curves belonged to other weights."""
+        """A new network or fresh weights: the curves belonged to other weights (and the
+        engine abandons a race from the old weights)."""
         self._measured.clear()
         self._traces = []
+        self._requested, self._awaiting = (), False
+        self._show_racing(False)
         self._draw()
         self.key.setText("")
         self.summary.setText("A new network: tick methods and start a race.")
 
     def race_failed(self) -> None:
-        self.start.setEnabled(True)
+        self._awaiting = False
+        self._show_racing(False)
 
     def _draw(self) -> None:
         self.plot.clear()
@@ -197,21 +270,49 @@ class RacePanel(QWidget):
         self.plot.setLabel("bottom", label)
         for k, trace in enumerate(self._traces):
             y = np.maximum(trace.losses, 1e-16)        # a log axis cannot show 0
-            # Past the palette's length colours repeat: dash those curves to keep them apart.
-            style = Qt.SolidLine if k < len(SERIES) else Qt.DashLine
-            self.plot.plot(getattr(trace, key), y, pen=pg.mkPen(SERIES[k % len(SERIES)], width=2, style=style),
+            self.plot.plot(getattr(trace, key), y, pen=pg.mkPen(SERIES[k % len(SERIES)], width=2,
+                                                                style=curve_style(k, trace)),
                            name=trace.method)
         self.key.setText("&nbsp;&nbsp;".join(
-            f'<span style="color:{SERIES[k % len(SERIES)]}; font-weight:bold">'
-            f'{"——" if k < len(SERIES) else "- -"}</span>&nbsp;{html.escape(t.method)}'
+            f'<span style="color:{SERIES[k % len(SERIES)]}; font-weight:bold">{key_mark(k, t)}</span>'
+            f'&nbsp;{html.escape(t.method)}{" (cancelled partway)" if t.cancelled else ""}'
             for k, t in enumerate(self._traces)))
 
 
-def summary_line(rank: int, t) -> str:
-    """One ranked result, naming everything the method spent (the closing record of its trace)."""
+def curve_style(k: int, trace):
+    """Dotted: a run cut short by a cancel.  Dashed: past the palette, colours repeat."""
+    if trace.cancelled:
+        return Qt.DotLine
+    return Qt.SolidLine if k < len(SERIES) else Qt.DashLine
+
+
+def key_mark(k: int, trace) -> str:
+    return {Qt.DotLine: "···", Qt.DashLine: "- -"}.get(curve_style(k, trace), "——")
+
+
+def race_summary(traces, requested) -> str:
+    """The finished methods ranked; after a cancel, first a line saying the race is not
+    complete, and the interrupted method below the ranking, never in it."""
+    finished = sorted((t for t in traces if not t.cancelled), key=lambda t: t.final_loss)
+    lines = [summary_line(f"{rank}.", t) for rank, t in enumerate(finished, start=1)]
+    partial = [t for t in traces if t.cancelled]
+    lines += [summary_line("–", t, " (cancelled partway, not ranked)") for t in partial]
+    raced = {t.method for t in traces}
+    not_run = [m for m in requested if m not in raced]
+    if partial or not_run:
+        stopped = "".join(f" {html.escape(t.method)} stopped partway (dotted curve, not ranked)." for t in partial)
+        skipped = f" Not run: {html.escape(', '.join(not_run))}." if not_run else ""
+        lines.insert(0, f"<b>Race cancelled</b>: {len(finished)} of {len(requested)} methods finished, so "
+                        f"this is not the full race.{stopped}{skipped}")
+    return "<br>".join(lines)
+
+
+def summary_line(prefix: str, t, note: str = "") -> str:
+    """One result (``prefix``: its rank), naming everything the method spent (the closing
+    record of its trace)."""
     lr = f", lr {t.learning_rate:.3g}" if np.isfinite(t.learning_rate) else ""
     iterations = int(t.iterations[-1])
-    return (f"{rank}. <b>{t.method}</b>: loss {t.final_loss:.4g} after {int(t.evaluations[-1])} evaluations "
-            f"({int(t.gradients[-1])} gradients, {t.forward_equivalents[-1]:.0f} forward-pass equivalents), "
-            f"{iterations} iteration{'' if iterations == 1 else 's'}, {t.seconds[-1]:.2f} s{lr} — "
+    return (f"{prefix} <b>{t.method}</b>{note}: loss {t.final_loss:.4g} after {int(t.evaluations[-1])} "
+            f"evaluations ({int(t.gradients[-1])} gradients, {t.forward_equivalents[-1]:.0f} forward-pass "
+            f"equivalents), {iterations} iteration{'' if iterations == 1 else 's'}, {t.seconds[-1]:.2f} s{lr} — "
             f"{html.escape(t.message)}")
