@@ -59,7 +59,9 @@ class Spectrum:
     nothing unless ``complete``.  ``complete``: the Krylov space was exhausted (k
     reached the number of weights, or it closed on itself), so every distinct
     eigenvalue is among the Ritz values.  ``noise``: eigenvalues within +-noise of 0
-    cannot be told from 0 (finite-difference round-off).
+    cannot be told from 0 (finite-difference round-off).  ``ritz_vectors`` (only when
+    asked for): row i is the unit Ritz vector of ``ritz_values[i]``; with a residual r
+    it is an eigenvector to within ||H x - theta x|| <= r.
     """
 
     ritz_values: np.ndarray
@@ -68,6 +70,7 @@ class Spectrum:
     size: int
     complete: bool
     noise: float
+    ritz_vectors: np.ndarray | None = None
 
     @property
     def max_eigenvalue(self) -> float:
@@ -93,13 +96,13 @@ def product_noise(gradient: Gradient, w: np.ndarray, eps: float, seed: int = 1) 
 
 
 def lanczos(hv: Callable[[np.ndarray], np.ndarray], n: int, iterations: int, seed: int = 0,
-            noise: float = 0.0) -> Spectrum:
+            noise: float = 0.0, vectors: bool = False) -> Spectrum:
     """Up to ``iterations`` (at most ``n``) Hessian-vector products ``hv`` from a
     random start drawn from ``seed``; full re-orthogonalisation (twice), which keeps
     the Krylov basis honest in floating point.  ``noise``: the products' error, if
     measured (``product_noise``); the spectrum's noise floor is at least that, and at
     least RELATIVE_NOISE of the largest |eigenvalue|.  Non-finite products end the run
-    with an empty spectrum."""
+    with an empty spectrum.  ``vectors``: also return the Ritz vectors."""
     k_max = max(1, min(int(iterations), n))
     q = np.random.default_rng(seed).standard_normal(n)
     basis = [q / np.linalg.norm(q)]
@@ -130,4 +133,5 @@ def lanczos(hv: Callable[[np.ndarray], np.ndarray], n: int, iterations: int, see
     theta, S = np.linalg.eigh(T)
     residuals = np.zeros(m) if complete else np.abs(betas[-1] * S[-1, :])
     floor = max(RELATIVE_NOISE * float(np.max(np.abs(theta))), float(noise))
-    return Spectrum(theta, residuals, m, n, complete, floor)
+    ritz_vectors = (S.T @ np.array(basis)) if vectors else None
+    return Spectrum(theta, residuals, m, n, complete, floor, ritz_vectors)

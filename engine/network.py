@@ -42,6 +42,10 @@ class _Input(_Op):
 class _Transfer(_Op):
     """Shared by dense and activation nodes: the activation and its backward step."""
 
+    # The "remove f' from backprop" experiment (``Network.ablate_derivative``): the
+    # backward step passes dL/da through as dL/dz, as if f'(z) were 1 everywhere.
+    ablated = False
+
     def _activate(self, z):
         self.z = z
         self.a = z if self.act.name == "linear" else self.act.forward(z, self.alpha)
@@ -49,7 +53,9 @@ class _Transfer(_Op):
 
     def _grad_z(self, grad, wrt_logits):
         # wrt_logits: the loss already returned dL/dz because f' cancelled (see losses.py).
-        return grad if wrt_logits else self.act.backward(self.z, self.a, grad, self.alpha)
+        if wrt_logits or self.ablated:
+            return grad
+        return self.act.backward(self.z, self.a, grad, self.alpha)
 
 
 class _Dense(_Transfer):
@@ -137,9 +143,16 @@ _OPS = {"input": _Input, "activation": _Activation, "dropout": _Dropout, "add": 
 
 
 class Network:
-    """A plan made runnable: owns the parameter and gradient buffers."""
+    """A plan made runnable: owns the parameter and gradient buffers.
 
-    def __init__(self, plan: Plan, dtype=np.float64):
+    ``ablate_derivative``: backprop with every transfer function's derivative f'(z)
+    replaced by 1 (softmax's Jacobian by the identity), the "remove f' from backprop"
+    experiment.  The forward pass is unchanged, and so is the output delta where the
+    loss cancels f' (sigmoid + bce, softmax + cross-entropy: p - y has no f' to remove).
+    ``grads`` is then no longer the loss's gradient, which is the point of the experiment.
+    """
+
+    def __init__(self, plan: Plan, dtype=np.float64, ablate_derivative: bool = False):
         self.plan = plan
         self.dtype = np.dtype(dtype)
         dense = plan.dense_steps
@@ -176,6 +189,20 @@ class Network:
         # Backward visits nodes from the output down; the input node needs no gradient.
         self._backward_wiring = [(i, self.ops[i], self.ops[i].step.inputs, self._need_input_grad[i])
                                  for i in range(self._output, -1, -1) if self.ops[i].step.node.type != "input"]
+        self.ablate_derivative = ablate_derivative
+
+    @property
+    def ablate_derivative(self) -> bool:
+        return self._ablate_derivative
+
+    @ablate_derivative.setter
+    def ablate_derivative(self, value: bool) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"ablate_derivative must be True or False, got {value!r}")
+        self._ablate_derivative = bool(value)
+        for op in self.ops:
+            if isinstance(op, _Transfer):
+                op.ablated = self._ablate_derivative
 
     def initialize(self, rng: np.random.Generator) -> None:
         """Draw every weight from its node's initialiser; biases take the node's ``bias``."""

@@ -30,6 +30,8 @@ from .activations import ACTIVATIONS
 from .gradcheck import objective_and_gradient
 from .hessian import Spectrum, finite_difference_step, hessian_vector, lanczos, product_noise
 from .network import Network
+from .objective import FullBatchObjective
+from .progress import Progress, report
 from .session import TrainingSession
 
 PROFILE_POINTS = 200
@@ -38,7 +40,9 @@ PROFILE_MAX_SAMPLES = 2000
 
 
 def copy_network(network: Network, dtype=np.float64) -> Network:
-    """A fresh network on the same plan holding a copy of ``network``'s weights."""
+    """A fresh network on the same plan holding a copy of ``network``'s weights, with
+    the true derivative (``ablate_derivative`` off, whatever the original trains with):
+    the teaching numbers explain the real gradient."""
     copy = Network(network.plan, dtype)
     copy.params[...] = network.params
     return copy
@@ -356,24 +360,31 @@ def curvature(session: TrainingSession, iterations: int | None = None, seed: int
     error, the noise floor below which an eigenvalue is not told from 0.  The start vector comes from ``seed``,
     never from the session's generators.
     """
-    net = copy_network(session.network)
-    head, reg = session.head, session.regularization
-    X = np.asarray(session.X_train, dtype=np.float64)
-    y = session.y_train if head.targets_are_indices else np.asarray(session.y_train, dtype=np.float64)
-    w0 = net.params.copy()
+    return describe_spectrum(objective_spectrum(FullBatchObjective.of_session(session), iterations, seed))
+
+
+def objective_spectrum(objective: FullBatchObjective, iterations: int | None = None, seed: int = 0,
+                       vectors: bool = False, progress: Progress = None) -> Spectrum:
+    """``curvature``'s Lanczos spectrum of any full-batch objective at its ``start``
+    weights (with the Ritz vectors when ``vectors``).  ``progress(fraction)`` hears
+    after each product; returning False raises ``engine.progress.Cancelled``."""
+    w0 = objective.start
     n = w0.size
     eps = finite_difference_step(w0)
-
-    def gradient(w: np.ndarray) -> np.ndarray:
-        net.params[...] = w
-        return objective_and_gradient(net, head, X, y, reg)[1]
-
     if iterations is None:
         iterations = n if n <= FULL_SPECTRUM_WEIGHTS else PARTIAL_PRODUCTS
+    total = max(1, min(int(iterations), n))
+    done = [0]
+
+    def product(v: np.ndarray) -> np.ndarray:
+        hv = hessian_vector(objective.gradient, w0, v, eps)
+        done[0] += 1
+        report(progress, done[0] / total)
+        return hv
+
     with np.errstate(over="ignore", invalid="ignore"):
-        noise = product_noise(gradient, w0, eps, seed + 1)
-        spectrum = lanczos(lambda v: hessian_vector(gradient, w0, v, eps), n, iterations, seed, noise)
-    return describe_spectrum(spectrum)
+        noise = product_noise(objective.gradient, w0, eps, seed + 1)
+        return lanczos(product, n, iterations, seed, noise, vectors=vectors)
 
 
 def describe_spectrum(spectrum: Spectrum) -> Curvature:
