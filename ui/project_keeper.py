@@ -4,6 +4,10 @@ Panels ask for edits by name (``rebuild``, ``set_learning_rate``, ...); the
 Qt-free ``playground.project_state.ProjectState`` checks them and remembers what
 the engine has accepted; this object sends them to the controller and tells the
 panels through signals.
+
+It also keeps the graph editor's unfinished drawing (``set_drawing``): a graph that
+is not a valid network yet never becomes part of the project, but it is work the
+user would lose, so it counts as unsaved (``dirty``) and the autosave keeps it.
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from playground.project_state import ProjectState
 
 class ProjectKeeper(QObject):
     changed = Signal(object)        # the project to show (after every edit, load or revert)
+    loaded = Signal(object)         # a new project (opened, new, an example, recovered), after ``changed``
     failed = Signal(str)            # a user-facing reason an edit was refused
     dirty_changed = Signal(bool)
 
@@ -22,6 +27,7 @@ class ProjectKeeper(QObject):
         super().__init__(parent)
         self.controller = controller
         self.state = ProjectState()
+        self.drawing: dict | None = None        # the editor's unfinished graph, {"network", "layout"}
         controller.session_changed.connect(lambda info: self.state.session_built(info.project))
         controller.error.connect(self._on_error)
 
@@ -31,13 +37,22 @@ class ProjectKeeper(QObject):
 
     @property
     def dirty(self) -> bool:
-        return self.state.dirty
+        """Work not saved in the project file: changes to the project, or an unfinished drawing."""
+        return self.state.dirty or self.drawing is not None
 
     def load(self, project, dirty: bool = False) -> None:
         """Show and train ``project``; ``dirty`` for work not yet saved (a recovered autosave)."""
         self._after(lambda: self.state.loaded(project, dirty))
         self.controller.set_project(project, keep_weights=False)
         self.changed.emit(project)
+        self.loaded.emit(project)
+
+    def set_drawing(self, drawing: dict | None) -> None:
+        """The editor's graph as drawn while it is not a valid network the project holds
+        (None once it is, or once it is replaced)."""
+        def keep():
+            self.drawing = drawing
+        self._after(keep)
 
     def rebuild(self, sections: dict, keep_weights: bool) -> bool:
         new = self._checked(sections)
@@ -94,7 +109,7 @@ class ProjectKeeper(QObject):
 
     def _after(self, change) -> None:
         """Apply a state change and report a change of the unsaved-work flag."""
-        was = self.state.dirty
+        was = self.dirty
         change()
-        if self.state.dirty != was:
-            self.dirty_changed.emit(self.state.dirty)
+        if self.dirty != was:
+            self.dirty_changed.emit(self.dirty)

@@ -4,6 +4,11 @@ Every minute an edited, unsaved project is written (atomically) to
 ``recovery.json`` beside the settings file.  A clean exit removes it, so finding
 it at start-up means the last session crashed: the window then offers it back.
 
+The record is ``{"source": path or null, "project": document}``, plus
+``"drawing": {"network", "layout"}`` when the graph editor holds a drawing that is
+not a valid network yet (``ProjectKeeper.drawing``): that drawing is never part of
+the project, whose document stays a valid project file, so it rides beside it.
+
 A recovery file that cannot be read (damaged, edited by hand, not a file) must
 never stop the app from starting: it is renamed aside, so it is neither lost nor
 read again, and the user is told where it went.
@@ -21,6 +26,7 @@ from PySide6.QtWidgets import QMessageBox
 from engine.errors import ConfigError
 from engine.io.atomic import write_text_atomic
 from playground.project import parse_project
+from ui.editor.model import check_drawing
 
 AUTOSAVE_INTERVAL_MS = 60_000
 MAX_RECOVERY_BYTES = 16 * 1024 * 1024      # far above any project document; refuses /dev/zero-like files
@@ -35,12 +41,15 @@ class Autosave(QObject):
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.save_now)
         self.timer.start()
+        self.recovered_drawing: dict | None = None     # the editor drawing ``recoverable`` found
 
     def save_now(self) -> None:
         project = self.keeper.project
         if project is None or not self.keeper.dirty:
             return
         record = {"source": str(project.path) if project.path else None, "project": project.document}
+        if self.keeper.drawing is not None:
+            record["drawing"] = self.keeper.drawing
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_text_atomic(self.path, json.dumps(record))
@@ -52,9 +61,11 @@ class Autosave(QObject):
         self.path.unlink(missing_ok=True)
 
     def recoverable(self):
-        """The project left by a crashed session, or None.  An unreadable file is set
-        aside; then ``unreadable`` holds (where it went, why it could not be read)."""
+        """The project left by a crashed session, or None; ``recovered_drawing`` then
+        holds the editor's unfinished drawing, if there was one.  An unreadable file is
+        set aside; then ``unreadable`` holds (where it went, why it could not be read)."""
         self.unreadable: tuple[Path | None, str] | None = None
+        self.recovered_drawing = None
         try:
             self.path.lstat()
         except OSError:
@@ -77,7 +88,14 @@ class Autosave(QObject):
         source = record.get("source")
         if source is not None and not isinstance(source, str):
             raise ValueError("its 'source' is not a file name")
-        return parse_project(record["project"], Path(source) if source else None)
+        project = parse_project(record["project"], Path(source) if source else None)
+        if "drawing" in record:
+            try:
+                check_drawing(record["drawing"])
+            except ConfigError as exc:
+                raise ValueError(f"its graph editor drawing is damaged ({exc})") from None
+            self.recovered_drawing = record["drawing"]
+        return project
 
     def _set_aside(self) -> Path | None:
         """Rename the file out of the way (kept for the curious); None if even that failed."""

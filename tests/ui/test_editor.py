@@ -357,6 +357,10 @@ def test_zoom_pan_fit_and_auto_layout(qtbot, residual):
     assert editor.scene.selected_ids() == [] and editor.undo_stack.count() == 0    # panning is not an edit
 
     editor.undo_stack.push(MoveNodes(editor.model, {"act": (1000, 0)}, {"act": (50, 400)}))
+    # Wide enough for the laid-out network at a readable size (a fit never shrinks text
+    # below that; a wider drawing would be shown from its input side).
+    editor.resize(1500, 700)
+    qtbot.waitUntil(lambda: editor.view.viewport().width() > 1000)
     editor.auto_layout()
     assert editor.layout() == {"in": [0, 0], "h1": [200, 0], "h2": [400, -50], "h3": [600, -50],
                                "sum": [800, 0], "act": [1000, 0], "out": [1200, 0]}

@@ -11,7 +11,12 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsPath
 
 WIDTH, HEIGHT = 150.0, 60.0
 HEADER = 26.0
-PORT_RADIUS = 6.5
+PORT_RADIUS = 7.0
+# Font sizes on a block, in points at zoom 1; the view never fits the drawing so
+# small that the smallest of them drops below a readable size.
+TITLE_POINTS, BODY_POINTS, BADGE_POINTS = 11.5, 10.5, 10.0
+SMALLEST_TEXT_POINTS = min(TITLE_POINTS, BODY_POINTS, BADGE_POINTS)
+BADGE_HEIGHT = 19.0
 INVALID = QColor("#d62728")
 SELECTED = QColor("#0877bd")
 OUTLINE = QColor("#5a5a5a")
@@ -122,7 +127,7 @@ class BlockItem(QGraphicsItem):
 
     # -- geometry and painting --------------------------------------------------------------
     def boundingRect(self) -> QRectF:
-        top = 22.0 if self.is_output else 4.0
+        top = BADGE_HEIGHT + 5.0 if self.is_output else 4.0
         return QRectF(-WIDTH / 2 - 4, -HEIGHT / 2 - top, WIDTH + 8, HEIGHT + top + 4)
 
     def shape(self) -> QPainterPath:
@@ -151,7 +156,7 @@ class BlockItem(QGraphicsItem):
         painter.drawPath(path)
         title = QFont(painter.font())
         title.setBold(True)
-        title.setPointSizeF(11.5)
+        title.setPointSizeF(TITLE_POINTS)
         painter.setFont(title)
         painter.setPen(TEXT)
         text_rect = QRectF(rect.left() + 12, rect.top(), rect.width() - 40, HEADER)
@@ -159,7 +164,7 @@ class BlockItem(QGraphicsItem):
                          QFontMetricsF(title).elidedText(self.node_id, Qt.ElideRight, text_rect.width()))
         plain = QFont(painter.font())
         plain.setBold(False)
-        plain.setPointSizeF(10.5)
+        plain.setPointSizeF(BODY_POINTS)
         painter.setFont(plain)
         sub_rect = QRectF(rect.left() + 12, rect.top() + HEADER, rect.width() - 24, rect.height() - HEADER)
         painter.drawText(sub_rect, Qt.AlignVCenter | Qt.AlignLeft,
@@ -176,7 +181,7 @@ class BlockItem(QGraphicsItem):
         painter.drawEllipse(mark)
         font = QFont(painter.font())
         font.setBold(True)
-        font.setPointSizeF(10)
+        font.setPointSizeF(BADGE_POINTS)
         painter.setFont(font)
         painter.setPen(QColor("#ffffff"))
         painter.drawText(mark, Qt.AlignCenter, "!")
@@ -184,13 +189,13 @@ class BlockItem(QGraphicsItem):
     def _paint_badge(self, painter: QPainter, rect: QRectF) -> None:
         font = QFont(painter.font())
         font.setBold(True)
-        font.setPointSizeF(7.5)
+        font.setPointSizeF(BADGE_POINTS)
         painter.setFont(font)
         width = QFontMetricsF(font).horizontalAdvance("OUTPUT") + 14
-        badge = QRectF(rect.right() - width - 6, rect.top() - 19, width, 17)
+        badge = QRectF(rect.right() - width - 6, rect.top() - BADGE_HEIGHT - 2, width, BADGE_HEIGHT)
         painter.setPen(Qt.NoPen)
         painter.setBrush(SELECTED.darker(115))
-        painter.drawRoundedRect(badge, 8, 8)
+        painter.drawRoundedRect(badge, BADGE_HEIGHT / 2, BADGE_HEIGHT / 2)
         painter.setPen(QColor("#ffffff"))
         painter.drawText(badge, Qt.AlignCenter, "OUTPUT")
 
@@ -203,6 +208,12 @@ class BlockItem(QGraphicsItem):
         if change == QGraphicsItem.ItemSelectedHasChanged:
             self.update()
         return super().itemChange(change, value)
+
+
+def block_footprint(centre: QPointF) -> QRectF:
+    """The scene area a block centred at ``centre`` may cover (with an output badge)."""
+    return QRectF(centre.x() - WIDTH / 2 - 4, centre.y() - HEIGHT / 2 - BADGE_HEIGHT - 5, WIDTH + 8,
+                  HEIGHT + BADGE_HEIGHT + 9)
 
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
@@ -274,23 +285,31 @@ class DragWire(QGraphicsPathItem):
 
 
 class NoticeItem(QGraphicsItem):
-    """A short message on the canvas (why a wire was refused); unscaled by zoom."""
+    """A short message on the canvas (why a wire was refused); unscaled by zoom.
+
+    Its size is in screen pixels: ``set_text`` wraps the text to a width that fits
+    the canvas, and the scene places it so that all of it is on screen."""
+
+    MAX_WIDTH = 360.0
 
     def __init__(self):
         super().__init__()
         self.setFlag(QGraphicsItem.ItemIgnoresTransformations)
         self.setZValue(10)
         self.text = ""
+        self._wrap = self.MAX_WIDTH
         self._font = QFont()
         self._font.setPointSizeF(9)
 
-    def set_text(self, text: str) -> None:
+    def set_text(self, text: str, width: float = MAX_WIDTH) -> None:
+        """Show ``text`` wrapped to at most ``width`` pixels (the bubble's border included)."""
         self.prepareGeometryChange()
         self.text = text
+        self._wrap = max(60.0, min(self.MAX_WIDTH, width - 16))
 
     def boundingRect(self) -> QRectF:
         metrics = QFontMetricsF(self._font)
-        rect = metrics.boundingRect(QRectF(0, 0, 360, 1000), Qt.TextWordWrap, self.text)
+        rect = metrics.boundingRect(QRectF(0, 0, self._wrap, 1000), Qt.TextWordWrap, self.text)
         return rect.adjusted(-8, -6, 8, 6).translated(12, 12)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from engine.errors import ConfigError, GraphError
 from engine.graph import check_structure, compile_plan, parse_network
+from engine.validate import brief, number
 
 Edge = tuple[str, str]
 Position = tuple[float, float]
@@ -34,6 +35,8 @@ DEFAULT_NODES = {
     "concat": {"type": "concat"},
 }
 COLUMN_SPACING, ROW_SPACING = 200.0, 100.0
+MAX_DRAWN_BLOCKS = 1000
+POSITION_LIMIT = 4000.0         # inside the canvas's scene (ui.editor.scene.SCENE_EXTENT)
 
 
 class GraphObserver:
@@ -314,6 +317,50 @@ class GraphModel:
                 if isinstance(member, str):
                     positions[member] = (d * COLUMN_SPACING, rows[member])
         return positions
+
+
+def check_drawing(drawing: Any) -> None:
+    """Raise ConfigError naming the fault if ``drawing`` ({"network", "layout"}, a graph
+    as the editor drew it, finished or not: say, read back from an autosave) is not
+    one the editor can show: every block a known type with valid fields, unique ids,
+    wires between drawn blocks, positions finite and on the canvas."""
+    if not isinstance(drawing, dict) or not isinstance(drawing.get("network"), dict):
+        raise ConfigError("drawing: must be an object holding a 'network' object")
+    network, layout = drawing["network"], drawing.get("layout", {})
+    nodes, edges, output = network.get("nodes"), network.get("edges"), network.get("output")
+    if not isinstance(nodes, list) or not isinstance(edges, list):
+        raise ConfigError("drawing.network: 'nodes' and 'edges' must be lists")
+    if len(nodes) > MAX_DRAWN_BLOCKS:
+        raise ConfigError(f"drawing.network: {len(nodes):,} blocks, more than the editor draws "
+                          f"({MAX_DRAWN_BLOCKS:,})")
+    ids: set[str] = set()
+    for i, node in enumerate(nodes):
+        where = f"drawing.network.nodes[{i}]"
+        if not isinstance(node, dict) or not isinstance(node.get("id"), str) or not node["id"]:
+            raise ConfigError(f"{where}: must be an object with a non-empty 'id'")
+        if node.get("type") not in DEFAULT_NODES:
+            raise ConfigError(f"{where}: unknown block type {brief(node.get('type'))}")
+        if node["id"] in ids:
+            raise ConfigError(f"{where}: id '{node['id']}' is used by two blocks")
+        ids.add(node["id"])
+        GraphModel.check_node(node)
+    seen: set[tuple] = set()
+    for i, edge in enumerate(edges):
+        if not (isinstance(edge, list) and len(edge) == 2 and all(isinstance(e, str) and e in ids for e in edge)):
+            raise ConfigError(f"drawing.network.edges[{i}]: must be [from, to] between drawn blocks, "
+                              f"got {brief(edge)}")
+        if edge[0] == edge[1] or tuple(edge) in seen:
+            raise ConfigError(f"drawing.network.edges[{i}]: a wire from a block to itself, or twice")
+        seen.add(tuple(edge))
+    if output is not None and output not in ids:
+        raise ConfigError(f"drawing.network.output: {brief(output)} is not a drawn block")
+    if not isinstance(layout, dict):
+        raise ConfigError("drawing.layout: must be an object mapping block ids to [x, y]")
+    for key, pos in layout.items():
+        if not (isinstance(pos, list) and len(pos) == 2):
+            raise ConfigError(f"drawing.layout.{brief(key)}: must be [x, y], got {brief(pos)}")
+        for axis, value in zip("xy", pos):
+            number(f"drawing.layout.{brief(key)}.{axis}", value, low=-POSITION_LIMIT, high=POSITION_LIMIT)
 
 
 def default_node(kind: str, node_id: str) -> dict:

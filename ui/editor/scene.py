@@ -14,13 +14,15 @@ from PySide6.QtGui import QTransform, QUndoStack
 from PySide6.QtWidgets import QGraphicsScene
 
 from ui.editor.commands import AddEdge, AddNodes, MoveNodes, SetOutput
-from ui.editor.items import BlockItem, DragWire, NoticeItem, PortItem, WireItem
+from ui.editor.items import BlockItem, DragWire, NoticeItem, PortItem, WireItem, block_footprint
 from ui.editor.model import GraphModel, GraphObserver, default_node
+from ui.editor.placement import free_offset
 
 GRID = 20.0
 SNAP_PIXELS = 40.0      # a wire snaps to a compatible port this close (in screen pixels)
 NOTICE_MS = 4000
 SCENE_EXTENT = QRectF(-5000, -5000, 10000, 10000)
+NOTICE_MARGIN = 6.0     # screen pixels kept between the notice and the canvas's edge
 
 
 class EditorScene(QGraphicsScene, GraphObserver):
@@ -51,6 +53,7 @@ class EditorScene(QGraphicsScene, GraphObserver):
 
     # -- drawing the model (GraphObserver) ---------------------------------------------------
     def model_reset(self) -> None:
+        self.notice.setVisible(False)       # it spoke of the drawing that is gone
         for wire in list(self.wires.values()):
             self.removeItem(wire)
         for block in list(self.blocks.values()):
@@ -106,8 +109,21 @@ class EditorScene(QGraphicsScene, GraphObserver):
             block.set_problem(reason if nid == node_id else None)
 
     def show_notice(self, text: str, at: QPointF) -> None:
-        self.notice.set_text(text)
-        self.notice.setPos(at)
+        """A bubble near ``at`` saying ``text``, wholly inside the visible canvas."""
+        view = self.views()[0] if self.views() else None
+        if view is None:
+            self.notice.set_text(text)
+            self.notice.setPos(at)
+        else:
+            area = QRectF(view.viewport().rect()).adjusted(NOTICE_MARGIN, NOTICE_MARGIN,
+                                                          -NOTICE_MARGIN, -NOTICE_MARGIN)
+            self.notice.set_text(text, area.width())
+            bubble = self.notice.boundingRect()          # in screen pixels: the notice ignores zoom
+            anchor = view.viewportTransform().map(at)
+            # Slide the bubble back inside the canvas where it would stick out.
+            anchor.setX(min(max(anchor.x(), area.left() - bubble.left()), area.right() - bubble.right()))
+            anchor.setY(min(max(anchor.y(), area.top() - bubble.top()), area.bottom() - bubble.bottom()))
+            self.notice.setPos(view.viewportTransform().inverted()[0].map(anchor))
         self.notice.setVisible(True)
         self._notice_timer.start()
         self.status_message.emit(text)
@@ -144,7 +160,7 @@ class EditorScene(QGraphicsScene, GraphObserver):
                 self.status_message.emit(f"'{block.node_id}' is now the output")
             return
         node = default_node(kind, self.model.new_id(kind))
-        at = self.snapped(pos)
+        at = self.free_spot([self.snapped(pos)])[0]
         self.undo_stack.beginMacro(f"Add {node['id']}")
         self.undo_stack.push(AddNodes(self.model, [node], {node["id"]: (at.x(), at.y())}))
         if self.model.output is None and kind != "input":
@@ -154,6 +170,13 @@ class EditorScene(QGraphicsScene, GraphObserver):
         self.undo_stack.endMacro()
         self.select_only([node["id"]])
         self.status_message.emit(f"Added '{node['id']}'")
+
+    def free_spot(self, centres: list[QPointF]) -> list[QPointF]:
+        """New blocks' centres moved together, by whole grid steps, to the nearest place
+        where none of them covers a block already on the canvas."""
+        occupied = [block.sceneBoundingRect() for block in self.blocks.values()]
+        dx, dy = free_offset([block_footprint(c) for c in centres], occupied, GRID)
+        return [c + QPointF(dx, dy) for c in centres]
 
     def block_at(self, pos: QPointF) -> BlockItem | None:
         for item in self.items(pos):

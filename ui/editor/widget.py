@@ -9,13 +9,19 @@ during a drag) and reports:
 * ``network_changed(network, layout)`` when an edit leaves a valid network that
   differs from the last one reported or loaded;
 * ``layout_changed(layout)`` after blocks were moved; ``status_message(text)`` for
-  what an edit did or why it was refused.
+  what an edit did or why it was refused;
+* ``drawing_changed(drawing)`` after an edit, with the graph as drawn
+  (``{"network", "layout"}``) while it is not the network last reported or loaded
+  (an unfinished drawing the project does not hold: unsaved work), else None.
+
+``restore_drawing`` puts such a drawing back (crash recovery), exactly as drawn.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from ui.editor.commands import AddNodes, AutoLayout, RemoveItems, SetOutput
 from ui.editor.model import GraphModel, GraphObserver
@@ -26,6 +32,8 @@ from ui.editor.view import EditorView
 
 DUPLICATE_OFFSET = 40.0
 PANEL_WIDTH = 240
+BANNER_STYLE = "QFrame#recoveredBanner { background: #fff4e5; border: 1px solid #e0a040; border-radius: 4px; }" \
+               " QFrame#recoveredBanner QLabel { color: #4a3000; }"
 
 
 class NetworkEditor(QWidget, GraphObserver):
@@ -33,6 +41,7 @@ class NetworkEditor(QWidget, GraphObserver):
     validity_changed = Signal(bool, str)
     layout_changed = Signal(object)
     status_message = Signal(str)
+    drawing_changed = Signal(object)              # the unfinished drawing, or None
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -60,11 +69,13 @@ class NetworkEditor(QWidget, GraphObserver):
         self.validity_label.setToolTip("Whether the engine can run this network, and if not, why")
         self._input_width: int | None = None
         self._validity: tuple[bool, str] | None = None
-        self._reported_network: dict | None = None
+        self._reported_network: dict = self.model.to_network()      # nothing drawn, nothing to keep
+        self._unfinished: dict | None = None
         self._validate_timer = QTimer(self, singleShot=True, interval=0)
         self._validate_timer.timeout.connect(self._revalidate)
         self._layout_timer = QTimer(self, singleShot=True, interval=0)
-        self._layout_timer.timeout.connect(lambda: self.layout_changed.emit(self.model.layout()))
+        self._layout_timer.timeout.connect(self._on_moved)
+        self._make_banner()
 
         # A row of tool buttons rather than a QToolBar: outside a QMainWindow a toolbar
         # only adds an overflow button and platform warnings.
@@ -83,6 +94,7 @@ class NetworkEditor(QWidget, GraphObserver):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.toolbar)
+        layout.addWidget(self.banner)
         layout.addLayout(body, 1)
         layout.addWidget(self.validity_label)
 
@@ -90,17 +102,20 @@ class NetworkEditor(QWidget, GraphObserver):
         self.scene.selectionChanged.connect(self._on_selection)
         self.scene.block_activated.connect(self._on_activated)
         self.scene.status_message.connect(self.status_message)
+        self.view.status_message.connect(self.status_message)
         self.properties.status_message.connect(self.status_message)
         self.palette.block_requested.connect(self._add_at_centre)
         self._on_selection()
         self._revalidate()
 
     # -- public API ---------------------------------------------------------------------
-    def set_network(self, network: dict, layout: dict | None = None) -> None:
+    def set_network(self, network: dict, layout: dict | None = None, keep_view: bool = False) -> None:
         """Show ``network`` (the project's section) with ``layout`` positions; not undoable.
 
-        Nodes without a position are laid out automatically.  ``validity_changed`` is
-        emitted with the verdict; ``network_changed`` is not (the caller has it).
+        Nodes without a position are laid out automatically.  The view is fitted to
+        the new drawing unless ``keep_view`` (the same project, changed elsewhere).
+        ``validity_changed`` is emitted with the verdict; ``network_changed`` is not
+        (the caller has it).
         """
         self.undo_stack.clear()
         self.model.load(network, layout)
@@ -108,11 +123,44 @@ class NetworkEditor(QWidget, GraphObserver):
         self._layout_timer.stop()
         self._reported_network = self.model.to_network()
         self._validity = None
+        self.banner.hide()
         self._revalidate()
-        self.view.fit()
+        if not keep_view:
+            self.view.request_fit()
 
     def network(self) -> dict:
         return self.model.to_network()
+
+    def held_network(self) -> dict:
+        """The network last loaded or reported: the one the project holds.  It differs
+        from ``network()`` while the drawing is unfinished."""
+        return self._reported_network
+
+    def drawing(self) -> dict:
+        """The graph exactly as drawn, valid or not: {"network": ..., "layout": ...}."""
+        return {"network": self.model.to_network(), "layout": self.model.layout()}
+
+    def unfinished_drawing(self) -> dict | None:
+        """``drawing()`` while it is not the network the project holds, else None."""
+        return self.drawing() if self.model.to_network() != self._reported_network else None
+
+    def restore_drawing(self, drawing: dict) -> None:
+        """Put back a drawing saved by a crashed session, exactly as drawn (positions
+        too), over the project's network, which stays the one training uses until the
+        drawing is a valid network; a notice above the canvas says so."""
+        held = self._reported_network
+        self.set_network(drawing["network"], drawing.get("layout"))
+        self._reported_network = held
+        self._revalidate()
+        ok, reason = self.validity()
+        if ok:
+            self.banner_text.setText("Your drawing from the last session is back, exactly as you left it.")
+        else:
+            self.banner_text.setText("Your drawing from the last session is back, exactly as you left it. "
+                                     f"It is not a valid network yet: {reason}. Training uses the last valid "
+                                     "network until it is.")
+        self.banner.show()
+        self.status_message.emit("Recovered the graph editor's drawing from the last session")
 
     def layout(self) -> dict:
         """{node id: [x, y]} for every block (its centre, in scene units)."""
@@ -138,6 +186,16 @@ class NetworkEditor(QWidget, GraphObserver):
         # Coalesce: a command can change many things; check once when it is done.
         self._validate_timer.start()
 
+    def _on_moved(self) -> None:
+        self.layout_changed.emit(self.model.layout())
+        self._report_drawing()
+
+    def _report_drawing(self) -> None:
+        unfinished = self.unfinished_drawing()
+        if unfinished != self._unfinished:
+            self._unfinished = unfinished
+            self.drawing_changed.emit(unfinished)
+
     def _revalidate(self) -> None:
         verdict = self.model.validate(self._input_width)
         self.scene.show_problem(verdict.node_id if not verdict.ok else None, verdict.reason)
@@ -149,12 +207,35 @@ class NetworkEditor(QWidget, GraphObserver):
             self._validity = (verdict.ok, verdict.reason)
             self.validity_changed.emit(verdict.ok, verdict.reason)
         if verdict.ok:
+            self.banner.hide()      # a recovered drawing that is now complete needs no notice
             network = self.model.to_network()
             if network != self._reported_network:
                 self._reported_network = network
                 self.network_changed.emit(network, self.model.layout())
+        self._report_drawing()
 
     # -- actions ------------------------------------------------------------------------
+    def _make_banner(self) -> None:
+        """A notice above the canvas for a drawing brought back after a crash."""
+        self.banner = QFrame()
+        self.banner.setObjectName("recoveredBanner")
+        self.banner.setStyleSheet(BANNER_STYLE)
+        self.banner.setAccessibleName("Recovered drawing notice")
+        self.banner_text = QLabel()
+        self.banner_text.setWordWrap(True)
+        self.banner_text.setAccessibleName("Recovered drawing")
+        self.banner_text.setToolTip("The graph editor's drawing was saved by the autosave before the app closed "
+                                    "unexpectedly")
+        dismiss = QPushButton("Dismiss")
+        dismiss.setAccessibleName("Dismiss recovered drawing notice")
+        dismiss.setToolTip("Hide this notice (the drawing stays)")
+        dismiss.clicked.connect(self.banner.hide)
+        row = QHBoxLayout(self.banner)
+        row.setContentsMargins(8, 4, 4, 4)
+        row.addWidget(self.banner_text, 1)
+        row.addWidget(dismiss, 0, Qt.AlignTop)
+        self.banner.hide()
+
     def _action(self, action: QAction, tip: str, shortcuts=()) -> QAction:
         sequences = []
         for s in shortcuts:
@@ -203,8 +284,9 @@ class NetworkEditor(QWidget, GraphObserver):
         self.layout_action = self._action(QAction("Auto-layout", self),
                                           "Arrange the blocks in columns by their distance from the input")
         self.layout_action.triggered.connect(self.auto_layout)
-        self.fit_action = self._action(QAction("Fit", self), "Zoom to show every block", ["Ctrl+0"])
-        self.fit_action.triggered.connect(self.view.fit)
+        self.fit_action = self._action(QAction("Fit", self), "Zoom to show every block, as far as text stays "
+                                       "readable; F on the canvas", ["Ctrl+0"])
+        self.fit_action.triggered.connect(lambda: self.view.fit())
         self.snap_action = self._action(QAction("Snap to grid", self), "Round block positions to the grid "
                                         "while dragging")
         self.snap_action.setCheckable(True)
@@ -251,8 +333,8 @@ class NetworkEditor(QWidget, GraphObserver):
         for nid in ids:
             renamed[nid] = self.model.new_id(self.model.nodes[nid]["type"], taken=set(renamed.values()))
         nodes = [{**self.model.nodes[nid], "id": renamed[nid]} for nid in ids]
-        positions = {renamed[nid]: (self.model.positions[nid][0] + DUPLICATE_OFFSET,
-                                    self.model.positions[nid][1] + DUPLICATE_OFFSET) for nid in ids}
+        wanted = [QPointF(*self.model.positions[nid]) + QPointF(DUPLICATE_OFFSET, DUPLICATE_OFFSET) for nid in ids]
+        positions = {renamed[nid]: (at.x(), at.y()) for nid, at in zip(ids, self.scene.free_spot(wanted))}
         edges = [(renamed[s], renamed[d]) for s, d in self.model.edges if s in renamed and d in renamed]
         self.undo_stack.push(AddNodes(self.model, nodes, positions, edges, text=f"Duplicate {len(ids)} "
                                       f"block{'s' * (len(ids) != 1)}"))
