@@ -6,6 +6,8 @@
                      [--save-weights FILE] [--history FILE.csv] [--seed N] [--log-every N] [--quiet]
     playground gradcheck PROJECT.json [--init-weights FILE] [--rows N] [--tolerance X]
     playground export PROJECT.json --weights FILE --format F -o OUT
+                     (F: onnx, safetensors, npz, json, numpy, or pytorch: OUT.py with OUT_data.csv
+                      and OUT_weights.safetensors beside it)
 
 Exit status: 0 done; 1 gradcheck found a gradient out of tolerance; 2 invalid input
 (one line on stderr naming the culprit, never a traceback); 3 training diverged
@@ -92,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("project")
     export.add_argument("--weights", required=True, metavar="FILE")
     export.add_argument("--format", required=True, dest="fmt",
-                        choices=("onnx", "safetensors", "npz", "json", "numpy"))
+                        choices=("onnx", "safetensors", "npz", "json", "numpy", "pytorch"),
+                        help="pytorch writes OUT.py, OUT_data.csv and OUT_weights.safetensors: a model "
+                             "and a script that trains it as the playground does")
     export.add_argument("-o", "--output", required=True, metavar="OUT")
     return parser
 

@@ -277,7 +277,8 @@ def run_train(args) -> int:
     if args.history is not None:
         write_text_atomic(args.history, _history_csv(rows, classification))
     if args.save_weights is not None:
-        save_weights(args.save_weights, session.weights())
+        # A standardized project's scaling goes with the weights: a loader need not recompute it.
+        save_weights(args.save_weights, session.weights(), input_scaling=session.dataset.input_scaling)
 
     summary = (f"trained {session.step_count} steps ({session.epoch_count} epochs) in {elapsed:.1f} s: "
                f"train loss {_fmt(evaluation.train_loss)}, test loss {_fmt(evaluation.test_loss)}")
@@ -333,18 +334,37 @@ def run_gradcheck(args) -> int:
     return 0
 
 
-def run_export(args) -> int:
-    """``playground export``: the paths checked like train's, then playground.export does the work."""
-    from playground.export import export_project
-    inputs = [NamedPath("the project file", args.project), NamedPath("--weights", args.weights)]
+def _export_outputs(args) -> list[NamedPath]:
+    """What ``export`` writes: OUT, and for pytorch its data and weight files beside it."""
     output = NamedPath("-o", args.output)
-    require_paths(*inputs, output)
-    check_output(output)
-    check_distinct(inputs, [output])
-    check_outputs_against_data(load_project(args.project), [output])
+    if args.fmt != "pytorch" or not args.output:
+        return [output]
+    from playground.torch_export import check_script_path, pytorch_files
+    check_script_path(args.output)
+    _, data, weights = pytorch_files(args.output)
+    return [output, NamedPath("the data file", str(data), note=f"written beside {args.output}"),
+            NamedPath("the weight file", str(weights), note=f"written beside {args.output}")]
+
+
+def run_export(args) -> int:
+    """``playground export``: the paths checked like train's, then playground.export (or
+    playground.torch_export) does the work."""
+    inputs = [NamedPath("the project file", args.project), NamedPath("--weights", args.weights)]
+    outputs = _export_outputs(args)
+    require_paths(*inputs, *outputs)
+    for output in outputs:
+        check_output(output)
+    check_distinct(inputs, outputs)
+    check_outputs_against_data(load_project(args.project), outputs)
     # The project is checked above (its errors are ConfigErrors), so what this guard
     # turns into "not a readable weight file" can only come from reading --weights.
     with reading_weights(args.weights):
-        export_project(args.project, args.weights, args.fmt, args.output)
-    print(f"wrote {args.output} ({args.fmt})")
+        if args.fmt == "pytorch":
+            from playground.torch_export import export_pytorch_project
+            export_pytorch_project(args.project, args.weights, args.output)
+        else:
+            from playground.export import export_project
+            export_project(args.project, args.weights, args.fmt, args.output)
+    written = ", ".join(output.path for output in outputs)
+    print(f"wrote {written} ({args.fmt})")
     return 0

@@ -118,7 +118,7 @@ LOCAL_PREFIX = "v_"
 LINE_CHARS = 72         # base64 characters per line of an embedded tensor
 
 
-def _identifiers(plan: Plan) -> list[str]:
+def variable_names(plan: Plan) -> list[str]:
     """A distinct, valid Python variable name for each plan step: ``v_`` + its node id, cleaned."""
     used: set[str] = set()
     names = []
@@ -197,7 +197,7 @@ def network_to_script(plan: Plan, tensors: Mapping[str, np.ndarray], feature_nam
     progress = progress or (lambda fraction: None)
     dtype = np.float32 if all(np.asarray(t).dtype == np.float32 for t in tensors.values()) else np.float64
     weights = checked_tensors(plan, tensors, dtype, source, "the script")
-    names = _identifiers(plan)
+    names = variable_names(plan)
     used = {s.node.activation for s in plan.steps if s.node.type in ("dense", "activation")} - {"linear"}
     if "silu" in used:
         used.add("sigmoid")

@@ -11,6 +11,12 @@ member.  Every tensor's name, dtype and shape are read first (the zip directory 
 what the network needs (``expected``) and the memory available, before any data is
 read.  Writing is atomic and streams tensor by tensor, so saving a large network
 does not need a second copy of it in memory.
+
+A network trained on standardized columns carries its input scaling (shift, scale:
+the network sees (raw - shift) / scale) in its weight files, so a loader need not
+recompute it from the data: in the safetensors metadata as JSON lists under
+``input_shift`` and ``input_scale``, as npz members and as JSON keys of those names
+(float64).  ``load_weights`` returns only the tensors; ``load_input_scaling`` the scaling.
 """
 from __future__ import annotations
 
@@ -36,6 +42,8 @@ JSON_CHARS_PER_NUMBER = 64                 # generous: a float64 repr, a separat
 JSON_SLACK = 2**20                         # names, shapes and the rest of a JSON weight file
 JSON_MEMORY_FACTOR = 6                     # parsed JSON: the text plus ~32 bytes per Python float
 CHUNK = 2**24                              # bytes per read or write: progress and cancel points
+
+SCALING_NAMES = ("input_shift", "input_scale")   # never a tensor name: those end in .weight or .bias
 
 Progress = Callable[[float], None]         # called with the fraction done; may raise to cancel
 Shapes = Mapping[str, Iterable[int]]
@@ -65,15 +73,27 @@ def _write_array(handle: BinaryIO, array: np.ndarray, progress: Progress, done: 
     return done
 
 
-def _write_safetensors(handle: BinaryIO, arrays: Mapping[str, np.ndarray], progress: Progress) -> None:
+def _scaling_lists(input_scaling) -> dict[str, list[float]]:
+    """The scaling as float64 lists by name (JSON keeps every float64 exactly), or {}."""
+    if input_scaling is None:
+        return {}
+    return {name: np.asarray(values, dtype=np.float64).reshape(-1).tolist()
+            for name, values in zip(SCALING_NAMES, input_scaling)}
+
+
+def _write_safetensors(handle: BinaryIO, arrays: Mapping[str, np.ndarray], progress: Progress,
+                       input_scaling=None) -> None:
     """The safetensors layout: 8-byte header length, JSON header, then the raw tensors.
 
     Tensors are laid out widest dtype first (as the safetensors library does) so every
     tensor starts aligned to its item size; the header is padded with spaces to 8 bytes.
+    Metadata values must be strings: the scaling goes in as JSON text.
     """
     codes = {np.dtype(d).str[1:]: code for code, d in SAFETENSORS_DTYPES.items()}
     order = sorted(arrays, key=lambda name: (-arrays[name].dtype.itemsize, name))
-    header: dict = {"__metadata__": {"format": "nn-playground"}}
+    metadata = {"format": "nn-playground"}
+    metadata.update({name: json.dumps(values) for name, values in _scaling_lists(input_scaling).items()})
+    header: dict = {"__metadata__": metadata}
     offset = 0
     for name in order:
         array = arrays[name]
@@ -91,7 +111,8 @@ def _write_safetensors(handle: BinaryIO, arrays: Mapping[str, np.ndarray], progr
         done = _write_array(handle, arrays[name], progress, done, total)
 
 
-def _write_json(handle: BinaryIO, arrays: Mapping[str, np.ndarray], progress: Progress) -> None:
+def _write_json(handle: BinaryIO, arrays: Mapping[str, np.ndarray], progress: Progress,
+                input_scaling=None) -> None:
     """The same bytes as ``json.dumps`` of the document, produced a slice of values at a time."""
     total, done = max(1, sum(a.size for a in arrays.values())), 0
     handle.write(b'{"format": ' + json.dumps(JSON_FORMAT_TAG).encode() + b', "tensors": {')
@@ -107,38 +128,47 @@ def _write_json(handle: BinaryIO, arrays: Mapping[str, np.ndarray], progress: Pr
             done += min(step, flat.size - start)
             progress(done / total)
         handle.write(b"]}")
-    handle.write(b"}}")
+    handle.write(b"}")
+    for name, values in _scaling_lists(input_scaling).items():
+        handle.write(f", {json.dumps(name)}: {json.dumps(values)}".encode("ascii"))
+    handle.write(b"}")
 
 
 def write_weights(handle: BinaryIO, tensors: Mapping[str, np.ndarray], fmt: str,
-                  progress: Progress | None = None) -> None:
-    """Stream a weight file in ``fmt`` into an open binary file."""
+                  progress: Progress | None = None, input_scaling=None) -> None:
+    """Stream a weight file in ``fmt`` into an open binary file.
+
+    ``input_scaling`` (shift, scale), the data set's standardisation, goes into the
+    file beside the tensors (see the module docstring); None writes the tensors alone.
+    """
     progress = progress or _no_progress
     arrays = {name: np.ascontiguousarray(t) for name, t in tensors.items()}
     if fmt == "safetensors":
-        _write_safetensors(handle, arrays, progress)
+        _write_safetensors(handle, arrays, progress, input_scaling)
     elif fmt == "npz":
+        scaling = {name: np.asarray(values, dtype=np.float64)
+                   for name, values in _scaling_lists(input_scaling).items()}
         # np.savez streams each array into the zip in buffered chunks.
-        np.savez(handle, **arrays)
+        np.savez(handle, **arrays, **scaling)
         progress(1.0)
     elif fmt == "json":
-        _write_json(handle, arrays, progress)
+        _write_json(handle, arrays, progress, input_scaling)
     else:
         format_of(f"weights.{fmt}")
 
 
-def encode_weights(tensors: Mapping[str, np.ndarray], fmt: str) -> bytes:
+def encode_weights(tensors: Mapping[str, np.ndarray], fmt: str, input_scaling=None) -> bytes:
     """The bytes of a weight file in ``fmt`` (for small networks and tests)."""
     buffer = io.BytesIO()
-    write_weights(buffer, tensors, fmt)
+    write_weights(buffer, tensors, fmt, input_scaling=input_scaling)
     return buffer.getvalue()
 
 
 def save_weights(path: str | Path, tensors: Mapping[str, np.ndarray], fmt: str | None = None,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, input_scaling=None) -> None:
     fmt = format_of(path, fmt)
     with atomic_file(path) as handle:
-        write_weights(handle, tensors, fmt, progress)
+        write_weights(handle, tensors, fmt, progress, input_scaling)
 
 
 # --- reading: declarations first --------------------------------------------------
@@ -230,6 +260,8 @@ def _load_npz(path: Path, declared: _Declared) -> dict[str, np.ndarray]:
             if not info.filename.endswith(".npy"):
                 raise WeightsError(f"{path}: member '{info.filename}' is not a .npy array")
             name = info.filename[:-4]
+            if name in SCALING_NAMES:
+                continue                         # the input scaling: load_input_scaling reads it
             where = f"{path}: tensor '{name}'"
             with archive.open(info) as stream:
                 shape, fortran, dtype = _npy_header(stream, where)
@@ -386,6 +418,102 @@ def load_weights(path: str | Path, expected: Shapes | None = None) -> dict[str, 
         raise
     except MemoryError:
         raise WeightsError(f"{path}: not enough memory to load the weights") from None
+    except OSError as exc:
+        raise WeightsError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except Exception as exc:  # any parse failure of a foreign file is the file's fault
+        raise WeightsError(f"{path}: not a readable {fmt} weight file ({type(exc).__name__}: {exc})") from None
+
+
+# --- the input scaling ---------------------------------------------------------------
+
+MAX_SCALING_COLUMNS = 10_000_000           # far beyond any data set's feature count
+
+
+def _scaling_from(values: Mapping[str, object], path: Path):
+    """(shift, scale) as float64 arrays from the two entries, checked; None if neither is there."""
+    present = [name for name in SCALING_NAMES if name in values]
+    if not present:
+        return None
+    if len(present) == 1:
+        raise WeightsError(f"{path}: has '{present[0]}' but not '{set(SCALING_NAMES).difference(present).pop()}'; "
+                           "the input scaling needs both")
+    arrays = []
+    for name in SCALING_NAMES:
+        try:
+            array = np.asarray(values[name], dtype=np.float64)
+        except (TypeError, ValueError, OverflowError):
+            raise WeightsError(f"{path}: '{name}' must be a list of numbers") from None
+        if array.ndim != 1 or not np.all(np.isfinite(array)):
+            raise WeightsError(f"{path}: '{name}' must be a flat list of finite numbers")
+        arrays.append(array)
+    shift, scale = arrays
+    if len(shift) != len(scale):
+        raise WeightsError(f"{path}: 'input_shift' has {len(shift)} columns, 'input_scale' {len(scale)}")
+    if np.any(scale <= 0):
+        raise WeightsError(f"{path}: 'input_scale' must hold positive numbers")
+    return shift, scale
+
+
+def _npz_scaling(path: Path) -> dict[str, np.ndarray]:
+    out = {}
+    with zipfile.ZipFile(path) as archive:
+        for name in SCALING_NAMES:
+            try:
+                info = archive.getinfo(name + ".npy")
+            except KeyError:
+                continue
+            with archive.open(info) as stream:
+                shape, fortran, dtype = _npy_header(stream, f"{path}: '{name}'")
+                if dtype != np.float64 or len(shape) != 1 or shape[0] > MAX_SCALING_COLUMNS:
+                    raise WeightsError(f"{path}: '{name}' must be a float64 vector, got {dtype} {list(shape)}")
+                out[name] = _native(_read_into(stream, np.empty(shape, dtype=dtype), f"{path}: '{name}'"))
+    return out
+
+
+def _safetensors_scaling(path: Path) -> dict[str, list]:
+    with open(path, "rb") as handle:
+        header, _ = _safetensors_header(handle, path, os.fstat(handle.fileno()).st_size)
+    metadata = header.get("__metadata__") or {}
+    if not isinstance(metadata, dict):
+        raise WeightsError(f"{path}: the safetensors metadata is not an object")
+    out = {}
+    for name in SCALING_NAMES:
+        if name in metadata:
+            try:
+                out[name] = json.loads(metadata[name])
+            except (TypeError, ValueError, RecursionError):
+                raise WeightsError(f"{path}: metadata '{name}' is not a JSON list of numbers") from None
+    return out
+
+
+def _json_scaling(path: Path) -> dict:
+    size, limit = path.stat().st_size, _json_limit(None)
+    if size > limit:
+        raise WeightsError(f"{path}: {size:,} bytes is too large to read (at most {limit:,})")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise WeightsError(f"{path}: not a JSON weight file ({exc})") from None
+    if not isinstance(doc, dict):
+        raise WeightsError(f"{path}: a JSON weight file is an object")
+    return {name: doc[name] for name in SCALING_NAMES if name in doc}
+
+
+def load_input_scaling(path: str | Path):
+    """The input scaling (shift, scale) a weight file carries, as float64 arrays, or None.
+
+    Present for networks trained on standardized columns: the network sees
+    (raw - shift) / scale.  Only the two entries are read, never the tensors.
+    """
+    path = Path(path)
+    fmt = format_of(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such weight file")
+    readers = {"npz": _npz_scaling, "safetensors": _safetensors_scaling, "json": _json_scaling}
+    try:
+        return _scaling_from(readers[fmt](path), path)
+    except WeightsError:
+        raise
     except OSError as exc:
         raise WeightsError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except Exception as exc:  # any parse failure of a foreign file is the file's fault
