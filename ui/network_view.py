@@ -18,17 +18,25 @@ holds the GIL:
   image (``_EdgeRaster``) as thin cosmetic strands (~4 ms), only when their pen
   buckets change; heatmaps repaint on top of it by blitting.  Both follow the
   window's draw clock (ui.plots.pacing).
+
+Text is drawn at the widget's font size whatever the zoom (ui.network_labels), so
+View > Zoom enlarges it and a deep network's labels stay readable.  Edges that skip
+columns (a residual's shortcut) run along lanes below the columns they skip, never
+through a neuron.  ``export_image`` writes the diagram alone, edges as vectors.
 """
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPainterPathStroker, QPen, QPixmap
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPainterPathStroker, QPen, QPixmap, QTransform
+from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QVBoxLayout, QWidget
 
 from ui.layer_controls import LayerControls
+from ui.network_labels import ABOVE, BELOW, LEFT, DiagramLabels
 from ui.plots.neuron_maps import NeuronMaps
 from ui.theme import NEGATIVE, NEUTRAL, POSITIVE, diverging_lut_bgra, plot_colors
 
@@ -36,11 +44,15 @@ RADIUS = 17
 EDGE_HIT_WIDTH = 8.0       # width (scene units) of the band around an edge where a click selects it
 PITCH = 44            # vertical distance between neurons
 COLUMN = 170          # horizontal distance between layers
-NODE_GAP = 34         # vertical gap between two nodes sharing a column (room for a label)
+NODE_GAP = 40         # vertical gap between two nodes sharing a column (room for a label)
 MAX_DRAWN = 12        # units drawn per node; wider nodes show the first ones and "+N more"
 WEIGHT_FULL = 3.0     # |w| at which an edge reaches full width and opacity
 LEVELS = 12           # pen buckets per sign
 MAX_SCALE = 1.4       # do not blow a small network up beyond this zoom
+LANE_GAP = 16         # skip edges run this far below the columns they skip...
+LANE_PITCH = 5        # ...one lane per edge, this far apart
+MORE_ROOM = 30        # below a node whose "+N more" label the lanes must clear
+EXPORT_PIXEL_RATIO = 2    # PNG pixels per point of the exported diagram
 
 
 def layer_depths(plan) -> dict[str, int]:
@@ -76,6 +88,7 @@ class _Neuron:
                                      QPen(QColor("#606060"), 1.2), QBrush(QColor(NEUTRAL)))
         self.ring.setZValue(3)
         self.ring.setToolTip(tip)
+        self.tip = tip
         self.heat = scene.addPixmap(QPixmap())
         self.heat.setZValue(2)
         self.heat.setTransformationMode(Qt.SmoothTransformation)
@@ -89,6 +102,15 @@ class _Neuron:
 
     def set_fill(self, color: QColor) -> None:
         self.ring.setBrush(QBrush(color))
+
+    def set_colour_note(self, note: str) -> None:
+        """What the colours mean (its scale), under the unit's name in its tooltip."""
+        self.ring.setToolTip(f"{self.tip}\n{note}")
+
+
+def short_number(value: float) -> str:
+    """A colour scale's end for a tooltip: 0.5, 6, 36, 1234, 1.2e+06."""
+    return f"{value:.2g}" if value < 10 or value >= 1e5 else f"{value:.0f}"
 
 
 STRAND_SPACING = 0.9   # device pixels between the parallel 1-px strands that make a wide edge
@@ -187,6 +209,7 @@ class _Canvas(QGraphicsView):
 class NetworkView(QWidget):
     network_edited = Signal(dict)        # a new ``network`` section from the +/- buttons
     weight_clicked = Signal(str, int, int)   # dense node id, unit j, source i of the clicked edge
+    editor_requested = Signal()          # "Open the Graph editor" (networks the buttons cannot edit)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -194,13 +217,18 @@ class NetworkView(QWidget):
         self.view = _Canvas(self.scene)
         self.view.setRenderHint(QPainter.Antialiasing)
         self.view.setRenderHint(QPainter.SmoothPixmapTransform)
+        # Always fitted to the widget (see _fit): a scroll bar would only shrink it again.
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.view.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.view.setAccessibleName("Network diagram")
         self.view.setToolTip("Neurons layer by layer; edges are orange for negative and blue for positive "
-                             "weights, thicker for larger ones. Each neuron shows its output over the input plane. "
-                             "Click an edge to see the chain rule for that weight.")
+                             "weights, thicker for larger ones. Each neuron shows its output over the input plane "
+                             "(point at a neuron for its colour scale). Click an edge to see the chain rule for "
+                             "that weight.")
         self.view.clicked.connect(self._on_click)
         self.controls = LayerControls(self)
         self.controls.network_edited.connect(self.network_edited)
+        self.controls.editor_requested.connect(self.editor_requested)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -217,8 +245,21 @@ class NetworkView(QWidget):
         self._weighted: list[tuple[str, int, int, slice]] = []     # node, units, inputs, its edges
         self._columns: dict[str, float] = {}
         self._slots: dict = {}          # node id -> heatmap images, one per drawn unit
-        self._labels: list = []         # text items, recoloured with the theme
+        self._notes: dict[str, tuple] = {}     # node id -> the colour scales its tooltips give
+        self._groups: dict[str, list[tuple[int, int, float]]] = {}   # units sharing a colour scale
+        self._whose: dict[str, list[str]] = {}   # per unit: who shares its scale ("" its own)
         self._theme = "light"
+        self._text = DiagramLabels(self.scene, self.font(), self._text_brush())
+        self._content = QRectF()        # neurons and edges, in scene units
+        self._drawing = QRectF()        # ...and their labels at the current zoom
+
+    @property
+    def _labels(self) -> list:
+        """The text items (recoloured with the theme)."""
+        return self._text.items
+
+    def _text_brush(self) -> QBrush:
+        return QBrush(QColor(plot_colors(self._theme)[1]))
 
     # -- building (once per session) --------------------------------------------------
     def set_session(self, info) -> None:
@@ -226,22 +267,53 @@ class NetworkView(QWidget):
         self._frame = self._edge_frame = None     # frames of the previous session
         self._edges.retire()
         self.scene.clear()
-        self._neurons, self._weighted, self._columns, self._slots, self._labels = {}, [], {}, {}, []
+        self._neurons, self._weighted, self._columns, self._slots, self._notes = {}, [], {}, {}, {}
+        self._colour_groups(plan)
         self._edges = _EdgeRaster(self.scene, self._pens)
-        positions = self._place(plan, layer_depths(plan), info.dataset.feature_names)
-        self._add_edges(plan, positions)
+        self._text = DiagramLabels(self.scene, self.font(), self._text_brush())
+        depths = layer_depths(plan)
+        positions, bottoms = self._place(plan, depths, info.dataset.feature_names)
+        self._add_edges(plan, positions, depths, bottoms)
         self.controls.set_network(info.project.document["network"], list(self._columns.items()))
-        rect = self.scene.itemsBoundingRect()
+        rect = QRectF()
+        for neurons in self._neurons.values():
+            for neuron in neurons:
+                rect = rect.united(neuron.ring.rect())
         for path in self._edges.paths:
             rect = rect.united(path.boundingRect())
-        self.scene.setSceneRect(rect.adjusted(-30, -20, 30, 20))
+        self._content = rect
         self._fit()
 
-    def _place(self, plan, depths, feature_names) -> dict[str, list[QPointF]]:
+    def _colour_groups(self, plan) -> None:
+        """Which units share a colour scale.  A hidden node's units share one (floor 1:
+        tanh spans the colours), so a layer's units compare fairly; each input feature
+        has its own (their ranges differ: x1^2 reaches 36, sin(x1) 1); a concat keeps
+        the scales of what it joins, so a copied unit looks as it does in its source."""
+        groups: dict[str, list[tuple[int, int, float, str]]] = {}
+        for step in plan.steps:
+            node = step.node
+            if node.type == "input":
+                groups[node.id] = [(u, u + 1, 0.0, "") for u in range(step.width)]
+            elif node.type == "concat":
+                groups[node.id], offset = [], 0
+                for source in (plan.steps[i] for i in step.inputs):
+                    for start, stop, floor, whose in groups[source.node.id]:
+                        whose = whose and f"the units of {node.id} that come from {source.node.id}"
+                        groups[node.id].append((offset + start, offset + stop, floor, whose))
+                    offset += source.width
+            else:
+                groups[node.id] = [(0, step.width, 1.0, f"every unit of {node.id}")]
+        self._groups = {n: [g[:3] for g in gs] for n, gs in groups.items()}
+        self._whose = {n: [whose for start, stop, _, whose in gs for _ in range(start, stop)]
+                       for n, gs in groups.items()}
+
+    def _place(self, plan, depths, feature_names) -> tuple[dict[str, list[QPointF]], dict[int, float]]:
+        """Neuron centres of every node, and the lowest point of each column (for skip edges)."""
         columns: dict[int, list] = {}
         for step in plan.steps:
             columns.setdefault(depths[step.node.id], []).append(step)
         positions: dict[str, list[QPointF]] = {}
+        bottoms: dict[int, float] = {}
         for depth, steps in columns.items():
             drawn = [min(s.width, MAX_DRAWN) for s in steps]
             height = sum(n * PITCH for n in drawn) + NODE_GAP * (len(steps) - 1)
@@ -251,33 +323,29 @@ class NetworkView(QWidget):
                 if node.type == "dense":
                     self._columns[node.id] = x
                 positions[node.id] = [QPointF(x, y + u * PITCH) for u in range(n)]
-                self._text(self._caption(node), x, y - PITCH / 2 - 4, centre=True)
+                self._caption(node, QPointF(x, y - RADIUS))
                 self._neurons[node.id] = [self._neuron(node, u, feature_names, p)
                                           for u, p in enumerate(positions[node.id])]
+                bottoms[depth] = y + (n - 1) * PITCH + RADIUS
                 if step.width > n:
-                    self._text(f"+{step.width - n} more", x, y + n * PITCH - RADIUS + 12, centre=True)
+                    self._text.add(f"+{step.width - n} more", QPointF(x, bottoms[depth]), BELOW)
+                    bottoms[depth] += MORE_ROOM
                 y += n * PITCH + NODE_GAP
-        return positions
+        return positions, bottoms
 
-    @staticmethod
-    def _caption(node) -> str:
+    def _caption(self, node, anchor: QPointF) -> None:
         kind = {"dense": node.activation, "activation": node.activation, "dropout": f"p={node.p:g}"}.get(node.type, node.type)
-        return node.id if node.type == "input" else f"{node.id} · {kind}"
-
-    def _text(self, text: str, x: float, y: float, centre: bool = False, right: bool = False) -> None:
-        label = self.scene.addSimpleText(text)
-        label.setBrush(QBrush(QColor(plot_colors(self._theme)[1])))
-        self._labels.append(label)
-        box = label.boundingRect()
-        label.setPos(x - (box.width() / 2 if centre else box.width() if right else 0),
-                     y - (box.height() if centre else box.height() / 2))
+        if node.type == "input":
+            self._text.add(node.id, anchor, ABOVE)
+        else:
+            self._text.add(f"{node.id} · {kind}", anchor, ABOVE, narrow=f"{node.id}\n{kind}")
 
     def _neuron(self, node, unit, feature_names, pos) -> _Neuron:
         if node.type != "input":
             kind = "sum" if node.type == "add" else node.activation
             return _Neuron(self.scene, pos, f"{node.id}, unit {unit} ({kind})")
         name = feature_names[unit] if unit < len(feature_names) else f"feature {unit}"
-        self._text(name, pos.x() - RADIUS - 8, pos.y(), right=True)
+        self._text.add(name, QPointF(pos.x() - RADIUS, pos.y()), LEFT)
         return _Neuron(self.scene, pos, f"input feature {name}")
 
     @staticmethod
@@ -287,8 +355,23 @@ class NetworkView(QWidget):
         path.cubicTo(QPointF(mid, a.y()), QPointF(mid, b.y()), QPointF(b.x() - RADIUS, b.y()))
         return path
 
-    def _add_edges(self, plan, positions) -> None:
+    @staticmethod
+    def _detour(a: QPointF, b: QPointF, lane: float) -> QPainterPath:
+        """An edge that skips columns: down beside its source, along ``lane`` (below the
+        skipped columns) and up beside its target.  Each bend stays within the half
+        column gap next to its end, where no neuron is, so it crosses none."""
+        start, end = QPointF(a.x() + RADIUS, a.y()), QPointF(b.x() - RADIUS, b.y())
+        down, up = a.x() + COLUMN / 2, b.x() - COLUMN / 2
+        bend = 0.6 * (down - start.x())
+        path = QPainterPath(start)
+        path.cubicTo(QPointF(start.x() + bend, a.y()), QPointF(down - bend, lane), QPointF(down, lane))
+        path.lineTo(QPointF(up, lane))
+        path.cubicTo(QPointF(up + bend, lane), QPointF(end.x() - bend, b.y()), end)
+        return path
+
+    def _add_edges(self, plan, positions, depths, bottoms) -> None:
         plain = []
+        lanes = 0       # skip edges so far: each runs along its own lane
         for step in plan.steps:
             node, targets = step.node, positions[step.node.id]
             sources = [positions[plan.steps[i].node.id] for i in step.inputs]
@@ -300,10 +383,18 @@ class NetworkView(QWidget):
                 continue
             offset = 0      # structural edges (add, concat, activation, dropout) carry no weight
             for k, src in enumerate(sources):
+                first, last = depths[plan.steps[step.inputs[k]].node.id], depths[node.id]
+                floor = max((bottoms[d] for d in range(first + 1, last)), default=None)
                 for i in range(len(src)):
                     j = offset + i if node.type == "concat" else i
-                    if j < len(targets):
-                        plain.append(self._edges.add(self._curve(src[i], targets[j])))
+                    if j >= len(targets):
+                        continue
+                    if floor is None:
+                        path = self._curve(src[i], targets[j])
+                    else:       # top unit on the innermost lane: the detours nest without crossing
+                        path = self._detour(src[i], targets[j], floor + LANE_GAP + lanes * LANE_PITCH)
+                        lanes += 1
+                    plain.append(self._edges.add(path))
                 if node.type == "concat":
                     offset += plan.steps[step.inputs[k]].width
         self._edges.finish(plain)
@@ -365,9 +456,23 @@ class NetworkView(QWidget):
             slots = self._slots.get(node_id)
             if slots is None:
                 slots = self._slots[node_id] = self._maps.slots(len(neurons), grid.resolution)
-            if self._maps.update(slots, values, grid.resolution):
+            scales = self._maps.update(slots, values, grid.resolution, self._groups.get(node_id))
+            if scales is not None:
                 for neuron, slot in zip(neurons, slots):
                     neuron.set_heatmap(slot.pixmap)
+                self._note_scales(node_id, neurons, scales)
+
+    def _note_scales(self, node_id: str, neurons, scales) -> None:
+        """Tooltips say what the colours span; rewritten only when a rounded scale changes."""
+        ends = tuple(short_number(s) for s in scales)
+        if self._notes.get(node_id) == ends:
+            return
+        self._notes[node_id] = ends
+        for neuron, end, whose in zip(neurons, ends, self._whose.get(node_id, [])):
+            scale = f"the colour scale shared by {whose}" if whose else "its own colour scale"
+            what = "its output" if whose else "its value"
+            neuron.set_colour_note(f"Colour: {what} over the input plane, on {scale}: "
+                                   f"±{end} (orange −{end}, blue +{end}).")
 
     def _show_biases(self, weights) -> None:
         """Without an input plane, a neuron's fill shows its bias (same colour scale as edges)."""
@@ -379,6 +484,12 @@ class NetworkView(QWidget):
             for neuron, k in zip(neurons, index.astype(np.int64)):
                 b, g, r, _ = self._lut[k]
                 neuron.set_fill(QColor(int(r), int(g), int(b)))
+            if node_id not in self._notes:
+                self._notes[node_id] = ()
+                end = short_number(WEIGHT_FULL)
+                for neuron in neurons:
+                    neuron.set_colour_note(f"Colour: its bias, on the edges' scale: ±{end} "
+                                           f"(orange −{end}, blue +{end}).")
 
     # The same pacing protocol as the plots (ui.plots.base.PlotPanel).
     def pending(self) -> bool:
@@ -391,7 +502,7 @@ class NetworkView(QWidget):
         if self._edge_frame is not None:
             self._update_buckets()
             if self._edges.stale:
-                self._edges.render(self.scene.sceneRect(), self.view.transform().m11())
+                self._edges.render(self._drawing, self.view.transform().m11())
         if self._frame is not None:
             self._show_units()
 
@@ -402,23 +513,104 @@ class NetworkView(QWidget):
         self._theme = theme
         background, foreground = plot_colors(theme)
         self.view.setBackgroundBrush(QBrush(QColor(background)))
-        brush = QBrush(QColor(foreground))
-        for label in self._labels:
-            label.setBrush(brush)
+        self._text.set_brush(self._text_brush())
 
     def shutdown(self, timeout_ms: int = 1000) -> None:
         """Nothing runs in the background any more; kept for the window's close sequence."""
         self._edges.retire()
 
+    # -- text size: the application's font (View > Zoom) ---------------------------------
+    def changeEvent(self, event):
+        super().changeEvent(event)
+        if event.type() == QEvent.FontChange:
+            # Children (the +/- buttons) take the new font during this event: measure after it.
+            QTimer.singleShot(0, self._follow_font)
+
+    def _follow_font(self) -> None:
+        self._text.set_font(self.font())
+        self._fit()
+
     # -- fitting the drawing to the widget ------------------------------------------------
     def _fit(self) -> None:
-        rect: QRectF = self.scene.sceneRect()
-        if rect.isEmpty():
+        if self._content.isEmpty():
             return
-        self.view.fitInView(rect, Qt.KeepAspectRatio)
-        if self.view.transform().m11() > MAX_SCALE:
-            self.view.resetTransform()
-            self.view.scale(MAX_SCALE, MAX_SCALE)
-            self.view.centerOn(rect.center())
-        self._edges.render(rect, self.view.transform().m11())      # crisp at the new zoom
+        size = self.view.viewport().size()
+        scale, self._drawing = self._text.fit(self._content, size.width(), size.height(), MAX_SCALE)
+        # The scene is exactly the viewport: nothing to scroll, the drawing centred in it.
+        visible = QRectF(0, 0, size.width() / scale, size.height() / scale)
+        visible.moveCenter(self._drawing.center())
+        self.scene.setSceneRect(visible)
+        self.view.setTransform(QTransform.fromScale(scale, scale))
+        self.view.centerOn(visible.center())
+        self._edges.render(self._drawing, scale)      # crisp at the new zoom
         self.controls.place(lambda x: self.view.mapTo(self, self.view.mapFromScene(QPointF(x, 0))).x())
+
+    # -- export: the diagram alone ----------------------------------------------------------
+    def export_image(self, path: str) -> None:
+        """Write the diagram, without the +/- buttons and boxes above it, as PNG or SVG
+        (by ``path``'s suffix).  Edges are vector paths, each heatmap one small image at
+        its own resolution (the spiral network: ~100 kB of SVG).  Drawn at the on-screen
+        layout, at least at scale 1.  Raises ValueError for another suffix, OSError when
+        the file cannot be written."""
+        suffix = Path(path).suffix.lower()
+        if suffix not in (".png", ".svg"):
+            raise ValueError(f"{path}: the network diagram can be exported as PNG (.png) or SVG (.svg), "
+                             f"not {suffix or 'a file without a suffix'}")
+        if self._content.isEmpty():
+            raise ValueError("The network has not been drawn yet: nothing to export.")
+        scale = max(self.view.transform().m11(), 1.0)
+        drawing = self._text.drawing(scale, self._content)
+        size = QSize(math.ceil(drawing.width() * scale), math.ceil(drawing.height() * scale))
+        if suffix == ".svg":
+            generator = QSvgGenerator()
+            generator.setFileName(str(path))
+            generator.setSize(size)
+            generator.setViewBox(QRectF(0, 0, size.width(), size.height()))
+            generator.setTitle("Network diagram")
+            if not self._paint_export(generator, drawing, size):
+                raise OSError(f"{path}: cannot write the SVG file")
+        else:
+            image = QImage(size * EXPORT_PIXEL_RATIO, QImage.Format_ARGB32_Premultiplied)
+            image.setDevicePixelRatio(EXPORT_PIXEL_RATIO)     # labels at their size, everything sharp
+            self._paint_export(image, drawing, size)
+            if not image.save(str(path)):
+                raise OSError(f"{path}: cannot write the PNG file")
+
+    def _paint_export(self, device, drawing: QRectF, size: QSize) -> bool:
+        """Draw ``drawing`` (scene) onto ``device`` at ``size``; False if the device cannot be opened."""
+        painter = QPainter()
+        if not painter.begin(device):
+            return False
+        try:
+            target = QRectF(0, 0, size.width(), size.height())
+            painter.fillRect(target, QColor(plot_colors(self._theme)[0]))
+            painter.setRenderHint(QPainter.Antialiasing)
+            painter.setRenderHint(QPainter.SmoothPixmapTransform)
+            painter.save()
+            scale = size.width() / drawing.width()
+            painter.scale(scale, scale)
+            painter.translate(-drawing.topLeft())
+            self._paint_vector_edges(painter)
+            painter.restore()
+            # The on-screen edges are a bitmap at the screen's zoom: left out, drawn above as vectors.
+            edges = self._edges.item
+            if edges is not None:
+                edges.hide()
+            try:
+                self.scene.render(painter, target, drawing)
+            finally:
+                if edges is not None:
+                    edges.show()
+        finally:
+            painter.end()
+        return True
+
+    def _paint_vector_edges(self, painter: QPainter) -> None:
+        """Every edge in its real pen, one path per pen (a few dozen SVG elements)."""
+        groups: dict[int, QPainterPath] = {}
+        for path, bucket in zip(self._edges.paths, self._edges.buckets.tolist()):
+            groups.setdefault(bucket, QPainterPath()).addPath(path)
+        painter.setBrush(Qt.NoBrush)
+        for bucket in sorted(groups, key=lambda b: b % LEVELS if b != PLAIN else -1):
+            painter.setPen(self._pens[bucket])
+            painter.drawPath(groups[bucket])

@@ -13,6 +13,8 @@ round trip (up to the interpreter's switch interval, ~1 ms, each; measured):
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtGui import QImage, QPixmap, qRgba
 
@@ -56,21 +58,32 @@ class NeuronMaps:
             self._outside = (1 - self._inside) * np.uint8(TRANSPARENT)
         return [MapSlot(n, self.colors) for _ in range(count)]
 
-    def update(self, slots: list[MapSlot], values: np.ndarray, resolution: int) -> bool:
-        """Fill ``slots`` from ``values`` [res, res, units] (row 0 = bottom) on one shared scale.
+    def update(self, slots: list[MapSlot], values: np.ndarray, resolution: int,
+               groups: list[tuple[int, int, float]] | None = None) -> list[float] | None:
+        """Fill ``slots`` from ``values`` [res, res, units] (row 0 = bottom); returns the
+        scale of each unit (its value at either end of the colour map), or None if the
+        values do not fit the slots (a frame from before the last rebuild).
 
-        The scale is max(1, max |v|) over the node, so tanh units span the whole
-        colour range and unbounded ones (ReLU, inputs) are compared fairly.
+        ``groups`` are (start, stop, floor): the units start..stop-1 share the scale
+        max(floor, max |v| over them).  By default one group with floor 1 holds every
+        unit: tanh units span the whole colour range and the units of a layer compare
+        fairly.  Input features each get a group with floor 0 (their own scale:
+        x1^2 reaches 36, sin(x1) 1, and the next layer's weights, not the picture,
+        say how much each counts).
         """
         step = -(-resolution // CELLS)
         thumbs = [values[::-step, ::step, u] for u in range(len(slots))]   # image rows run top to bottom
-        scale = max([1.0] + [float(np.max(np.abs(t))) for t in thumbs])
-        if not np.isfinite(scale) or thumbs[0].shape != self._inside.shape:
-            return False
-        for slot, thumb in zip(slots, thumbs):
+        peaks = [float(np.max(np.abs(t))) for t in thumbs]
+        if not math.isfinite(sum(peaks)) or thumbs[0].shape != self._inside.shape:
+            return None
+        scales = [1.0] * len(slots)
+        for start, stop, floor in groups or [(0, len(slots), 1.0)]:
+            scale = max([floor] + peaks[start:stop]) or 1.0      # a constant zero map: any scale shows it
+            scales[start:stop] = [scale] * len(scales[start:stop])
+        for slot, thumb, scale in zip(slots, thumbs, scales):
             index = np.clip(thumb * (127.0 / scale) + 127.0, 0.0, 254.0).astype(np.uint8)
             index *= self._inside
             index += self._outside
             slot.pixels[...] = index
             slot.pixmap.convertFromImage(slot.image)
-        return True
+        return scales
