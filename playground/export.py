@@ -10,6 +10,10 @@ loading each format in the receiving tool.
 
 ``progress`` callbacks receive the fraction done (0 to 1) at points where stopping is
 safe; a callback that raises (the app's Cancel) abandons the export.
+
+Every format carries the data set's input scaling and class names when given
+(``dataset.input_scaling``, ``dataset.classes``): the ONNX model and the script apply
+the scaling and name the classes, the weight files store both beside the tensors.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ import numpy as np
 from engine.errors import ConfigError
 from engine.graph import Plan
 from engine.io.atomic import atomic_file
+from engine.io.class_names import check_class_count, class_name_list
 from engine.io.onnx_export import checked_tensors, network_to_onnx
 from engine.io.script_export import network_to_script
 from engine.io.weights import WEIGHT_FORMATS, load_weights, tensor_shapes, write_weights
@@ -48,39 +53,53 @@ def _ignore(fraction: float) -> None:
     pass
 
 
+def _checked_class_names(plan: Plan, class_names: Sequence | None, fmt: str) -> list | None:
+    """Refused before anything is encoded or written, whatever the format."""
+    names = class_name_list(class_names, f"the {fmt} export")
+    check_class_count(names, plan.output_width, f"the {fmt} export")
+    return names
+
+
 def encode_model(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str], fmt: str,
                  input_scaling: tuple[np.ndarray, np.ndarray] | None = None, progress: Progress | None = None,
-                 source: str = "export") -> bytes:
+                 source: str = "export", class_names: Sequence | None = None) -> bytes:
     """The bytes of the export file in ``fmt`` (tensors checked against ``plan`` first).
 
     ``input_scaling`` (the data set's standardisation) goes into the ONNX model and the
-    script, which then take raw columns; weight files hold only the weights.
+    script, which then take raw columns, and into weight files beside the tensors.
+    ``class_names`` (``dataset.classes``, the labels in output order; None or () for
+    regression) go into every format.
     """
     _check_format(fmt)
+    names = _checked_class_names(plan, class_names, fmt)
     if fmt in WEIGHT_FORMATS:
         checked_tensors(plan, tensors, np.float64, source)   # refuse a wrong set first; the file keeps the dtype
         buffer = io.BytesIO()
-        write_weights(buffer, tensors, fmt, progress)
+        write_weights(buffer, tensors, fmt, progress, input_scaling=input_scaling, class_names=names)
         return buffer.getvalue()
     if fmt == "onnx":
-        return network_to_onnx(plan, tensors, feature_names, input_scaling, progress, source)
-    return network_to_script(plan, tensors, feature_names, input_scaling, progress, source).encode("utf-8")
+        return network_to_onnx(plan, tensors, feature_names, input_scaling, progress, source, class_names=names)
+    return network_to_script(plan, tensors, feature_names, input_scaling, progress, source,
+                             class_names=names).encode("utf-8")
 
 
 def export_model(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str], fmt: str,
                  out_path: str | os.PathLike, input_scaling: tuple[np.ndarray, np.ndarray] | None = None,
-                 progress: Progress | None = None, source: str = "export") -> None:
-    """Write the network with ``tensors`` as ``fmt`` to ``out_path``, atomically."""
+                 progress: Progress | None = None, source: str = "export",
+                 class_names: Sequence | None = None) -> None:
+    """Write the network with ``tensors`` as ``fmt`` to ``out_path``, atomically (with the
+    input scaling and class names, as ``encode_model`` says)."""
     _check_format(fmt, out_path)
     progress = progress or _ignore
     if fmt in WEIGHT_FORMATS:
+        names = _checked_class_names(plan, class_names, fmt)
         checked_tensors(plan, tensors, np.float64, source)
         with atomic_file(out_path) as handle:
-            write_weights(handle, tensors, fmt, progress)
+            write_weights(handle, tensors, fmt, progress, input_scaling=input_scaling, class_names=names)
             progress(1.0)           # the last chance to cancel: the rename follows
         return
     encoded = encode_model(plan, tensors, feature_names, fmt, input_scaling,
-                           lambda fraction: progress(ENCODE_SHARE * fraction), source)
+                           lambda fraction: progress(ENCODE_SHARE * fraction), source, class_names)
     with atomic_file(out_path) as handle:
         handle.write(encoded)
         progress(1.0)
@@ -96,4 +115,4 @@ def export_project(project_path: str | os.PathLike, weights_path: str | os.PathL
     tensors = load_weights(weights_path, expected=tensor_shapes(session.network))
     session.load_weights(tensors, source=str(weights_path))
     export_model(session.network.plan, session.weights(), session.dataset.feature_names, fmt, out_path,
-                 session.dataset.input_scaling, source=str(weights_path))
+                 session.dataset.input_scaling, source=str(weights_path), class_names=session.dataset.classes)

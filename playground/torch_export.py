@@ -6,6 +6,7 @@ shown) and ``export_pytorch_project(PROJECT, WEIGHTS, "net.py")`` (the CLI) writ
     net.py                    the nn.Module, its training and a command line (engine/io/torch_export.py)
     net_data.csv              the data set: raw feature columns, the target, train or test
     net_weights.safetensors   the weights, with the input scaling of a standardized project
+                              and a classifier's class names
 
 All three are encoded in memory first, so a cancel leaves nothing written; then each is
 written to a temporary file and renamed once complete, the script last, so a failure
@@ -85,7 +86,8 @@ def _write(project: Project, session: TrainingSession, out_path, progress: Progr
     targets = target_names(training, _target_column(project), width)
     table = dataset_csv(dataset.feature_names, targets, X_train, dataset.y_train, X_test, dataset.y_test)
     progress(0.7)
-    weights = encode_weights(session.weights(), "safetensors", input_scaling=dataset.input_scaling)
+    weights = encode_weights(session.weights(), "safetensors", input_scaling=dataset.input_scaling,
+                             class_names=dataset.classes)
     progress(1.0)               # the last chance to cancel: nothing is written before it
     write_text_atomic(data_path, table)
     write_bytes_atomic(weights_path, weights)

@@ -277,8 +277,10 @@ def run_train(args) -> int:
     if args.history is not None:
         write_text_atomic(args.history, _history_csv(rows, classification))
     if args.save_weights is not None:
-        # A standardized project's scaling goes with the weights: a loader need not recompute it.
-        save_weights(args.save_weights, session.weights(), input_scaling=session.dataset.input_scaling)
+        # A standardized project's scaling and a classifier's class names go with the weights:
+        # a loader need not recompute them from the data.
+        save_weights(args.save_weights, session.weights(), input_scaling=session.dataset.input_scaling,
+                     class_names=session.dataset.classes)
 
     summary = (f"trained {session.step_count} steps ({session.epoch_count} epochs) in {elapsed:.1f} s: "
                f"train loss {_fmt(evaluation.train_loss)}, test loss {_fmt(evaluation.test_loss)}")

@@ -12,7 +12,9 @@ Every plan step becomes a few standard operators, in plan order:
 
 The model's input is "input" [batch, n_features] and its output "output" is the
 output node's value (probabilities for a sigmoid or softmax output).  Weights are
-initializers named like the weight files (``<id>.weight``, ``<id>.bias``).
+initializers named like the weight files (``<id>.weight``, ``<id>.bias``).  The
+metadata (``metadata_props``) holds ``feature_names`` and, for a classifier,
+``class_names``: JSON lists of the input columns and of the labels in output order.
 ``onnx`` is an optional extra, imported only when a model is built.
 """
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 from ..errors import ConfigError, WeightsError
 from ..graph import Plan
 from ..network import Network
+from .class_names import CLASS_NAMES_KEY, check_class_count, class_name_list, class_names_json
 from .weights import assign_tensors
 
 OPSET = 17
@@ -130,13 +133,24 @@ class _Builder:
         raise ConfigError(f"ONNX export: activation {fn!r} has no ONNX form")
 
 
+def _classes_doc(names: list | None, width: int) -> str:
+    """The doc string's sentence on the classes (the metadata holds the same list)."""
+    if names is None:
+        return ""
+    if width == 1:
+        return f"; classes {class_names_json(names)}: the output is the probability of the second"
+    return f"; classes in output column order: {class_names_json(names)}"
+
+
 def network_to_onnx(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str],
                     input_scaling: tuple[np.ndarray, np.ndarray] | None = None,
-                    progress: Callable[[float], None] | None = None, source: str = "export") -> bytes:
+                    progress: Callable[[float], None] | None = None, source: str = "export",
+                    class_names: Sequence | None = None) -> bytes:
     """The serialized ONNX ModelProto of ``plan`` with ``tensors`` as its (float32) weights.
 
     With ``input_scaling`` (shift, scale) the model first computes (input - shift) / scale,
     the standardisation the network was trained behind, so it takes raw columns.
+    ``class_names`` (``Dataset.classes``) go into the metadata and the doc string.
     ``progress`` is called with the fraction done between stages (it may raise to cancel);
     ``source`` starts the messages about the tensors (e.g. the weight file's name).
     """
@@ -149,6 +163,8 @@ def network_to_onnx(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names
     weights = checked_tensors(plan, tensors, np.float32, source, "the ONNX model")
     if input_scaling is not None:
         input_scaling = checked_scaling(input_scaling, feature_names, np.float32, "the ONNX model")
+    names = class_name_list(class_names, "the ONNX model")
+    check_class_count(names, plan.output_width, "the ONNX model")
     progress(0.1)
     b = _Builder(helper, TensorProto.FLOAT)
     initializers = []
@@ -196,12 +212,15 @@ def network_to_onnx(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", plan.input_width])],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", plan.output_width])],
         initializer=initializers,
-        doc_string=f"input columns: {', '.join(feature_names)}; output: the value of node '{out_node.id}'")
+        doc_string=f"input columns: {', '.join(feature_names)}; output: the value of node '{out_node.id}'"
+                   + _classes_doc(names, plan.output_width))
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name=PRODUCER, ir_version=IR_VERSION)
-    helper.set_model_props(model, {"feature_names": json.dumps(list(feature_names)),
-                                   "output_node": out_node.id,
-                                   "output_activation": plan.output_activation})
+    props = {"feature_names": json.dumps(list(feature_names)), "output_node": out_node.id,
+             "output_activation": plan.output_activation}
+    if names is not None:
+        props[CLASS_NAMES_KEY] = class_names_json(names)
+    helper.set_model_props(model, props)
     progress(0.4)
     onnx.checker.check_model(model, full_check=True)
     progress(0.8)

@@ -3,10 +3,12 @@
 The generated file embeds every tensor as base64 of its little-endian bytes (exact,
 unlike printed decimals), defines only the activations the network uses, with the
 engine's formulas, and a ``predict(X)`` that runs the nodes one line each in plan
-order.  Run as a script it reads a CSV of features and prints the predictions.
+order.  Run as a script it reads a CSV of features and prints the predictions, and
+for a classifier the predicted class by name (``CLASS_NAMES``, the data set's labels).
 
-User-given strings (node ids, feature names) only ever reach the generated code
-through ``repr`` (inside literals or comments), so no name can inject code.  Node
+User-given strings (node ids, feature names, class labels) only ever reach the
+generated code through ``repr`` (inside literals or comments), so no name can inject
+code; the command line prints labels through the csv module, quoted as CSV needs.  Node
 values live in locals named ``v_<cleaned id>``, a prefix no module-level name of the
 generated file uses, so no node id can shadow ``INPUT_SHIFT``, ``WEIGHTS``, an
 activation or a builtin that ``predict`` reads.
@@ -21,6 +23,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from ..graph import Plan
+from .class_names import check_class_count, class_name_list
 from .onnx_export import checked_scaling, checked_tensors
 
 # The engine's formulas (engine/activations.py) in plain NumPy, since the script
@@ -76,9 +79,30 @@ _ACTIVATION_CODE = {
 }
 _WITH_ALPHA = ("leaky_relu", "elu")
 
+# The playground's rule (engine/losses.py predict_classes), written out.
+_CLASS_CODE = '''
+def class_names_of(predictions):
+    """The predicted class of each row of predict()'s output, as its label: for one output
+    column the second class when it is above 0.5 (else the first), else the largest column."""
+    if CLASS_NAMES is None:
+        raise ValueError("this network is not a classifier: it has no class names")
+    predictions = np.asarray(predictions)
+    if predictions.shape[1] == 1:
+        index = (predictions[:, 0] > 0.5).astype(np.int64)
+    else:
+        index = np.argmax(predictions, axis=1)
+    return [CLASS_NAMES[i] for i in index]
+
+
+def predict_class_names(X):
+    """The predicted class label of each row of X."""
+    return class_names_of(predict(X))
+'''
+
 _MAIN = '''
 def main(argv=None):
-    """Read a CSV of features (a header naming the features is optional), print predictions."""
+    """Read a CSV of features (a header naming the features is optional), print predictions
+    as CSV: the output columns, then for a classifier the predicted class's label."""
     import argparse
     import csv
 
@@ -100,9 +124,11 @@ def main(argv=None):
                  f"{', '.join(FEATURE_NAMES)} ({exc})")
     predictions = predict(X.reshape(-1, len(FEATURE_NAMES)))
     names = ["output"] if predictions.shape[1] == 1 else [f"output_{i}" for i in range(predictions.shape[1])]
-    print(",".join(names))
-    for row in predictions:
-        print(",".join(repr(float(v)) for v in row))
+    labels = class_names_of(predictions) if CLASS_NAMES is not None else None
+    out = csv.writer(sys.stdout, lineterminator="\\n")     # quotes a label holding commas, quotes or newlines
+    out.writerow(names + (["class"] if labels is not None else []))
+    for i, row in enumerate(predictions):
+        out.writerow([repr(float(v)) for v in row] + ([labels[i]] if labels is not None else []))
 
 
 if __name__ == "__main__":
@@ -184,19 +210,32 @@ def _weight_lines(weights: Mapping[str, np.ndarray], progress: Callable[[float],
     return lines
 
 
+def _class_lines(classes: list | None, width: int) -> list[str]:
+    if classes is None:
+        return ["CLASS_NAMES = None                # not a classifier: no class labels"]
+    meaning = ("the output is the probability of CLASS_NAMES[1]" if width == 1
+               else "output column k is the probability (or score) of CLASS_NAMES[k]")
+    return [f"# The data set's class labels, sorted: {meaning}.",
+            f"CLASS_NAMES = {classes!r}"]
+
+
 def network_to_script(plan: Plan, tensors: Mapping[str, np.ndarray], feature_names: Sequence[str],
                       input_scaling: tuple[np.ndarray, np.ndarray] | None = None,
-                      progress: Callable[[float], None] | None = None, source: str = "export") -> str:
+                      progress: Callable[[float], None] | None = None, source: str = "export",
+                      class_names: Sequence | None = None) -> str:
     """Python source of a NumPy-only module whose ``predict(X)`` matches ``Network.predict``.
 
     Float32 tensors give a float32 script (like a float32 network); otherwise float64.
     With ``input_scaling`` (shift, scale), ``predict`` takes raw columns and first
     standardises them as the network was trained: (X - INPUT_SHIFT) / INPUT_SCALE.
+    ``class_names`` (``Dataset.classes``) become ``CLASS_NAMES`` (None without them).
     ``progress`` is called with the fraction done after each tensor (it may raise to cancel).
     """
     progress = progress or (lambda fraction: None)
     dtype = np.float32 if all(np.asarray(t).dtype == np.float32 for t in tensors.values()) else np.float64
     weights = checked_tensors(plan, tensors, dtype, source, "the script")
+    classes = class_name_list(class_names, "the script")
+    check_class_count(classes, plan.output_width, "the script")
     names = variable_names(plan)
     used = {s.node.activation for s in plan.steps if s.node.type in ("dense", "activation")} - {"linear"}
     if "silu" in used:
@@ -209,6 +248,7 @@ def network_to_script(plan: Plan, tensors: Mapping[str, np.ndarray], feature_nam
         "",
         "    predict(X): X is [n_samples, n_features] with columns in FEATURE_NAMES order;",
         "    returns [n_samples, n_outputs], the output node's value.",
+        "    predict_class_names(X): a classifier's predicted class label per row (CLASS_NAMES).",
         "    Command line: python this_file.py features.csv  (prints one row per input row)",
         "",
         "Needs only NumPy.",
@@ -222,6 +262,7 @@ def network_to_script(plan: Plan, tensors: Mapping[str, np.ndarray], feature_nam
         f"DTYPE = np.{np.dtype(dtype).name}",
         f"FEATURE_NAMES = {list(feature_names)!r}",
         f"# Output: the value of node {out_step.node.id!r}{out_kind}, {out_step.width} column(s) per row.",
+        *_class_lines(classes, out_step.width),
         "",
         "",
         "def _tensor(shape, data):",
@@ -256,6 +297,7 @@ def network_to_script(plan: Plan, tensors: Mapping[str, np.ndarray], feature_nam
         *_forward_lines(plan, names),
         f"    return {names[plan.output_index]}",
         "",
+        _CLASS_CODE,
         _MAIN,
     ]
     return "\n".join(parts).rstrip("\n") + "\n"

@@ -13,13 +13,15 @@
   engine's formula), L1/L2 on dense weights only, the engine's batch order and
   dropout masks drawn from NumPy generators seeded as the engine seeds them, and
   DistributedDataParallel when started by torchrun;
-* a command line: ``train`` and ``predict``.
+* a command line: ``train`` and ``predict`` (which names a classifier's predicted class
+  from ``CLASS_NAMES``, the data set's labels).
 
 The exporter itself never imports torch.  User-given strings (node ids, feature
 names, class labels, the project's name) reach the generated code only through
-``repr``, so none can inject code; node values are locals named ``v_<cleaned id>``
-(see script_export) and modules are attributes named by the node id when it is a
-plain Python name that nn.Module does not use, else ``node_<cleaned id>``.
+``repr`` (and are printed through the csv module), so none can inject code; node
+values are locals named ``v_<cleaned id>`` (see script_export) and modules are
+attributes named by the node id when it is a plain Python name that nn.Module does
+not use, else ``node_<cleaned id>``.
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..graph import Plan
+from .class_names import check_class_count, class_name_list
 from .onnx_export import checked_scaling, checked_tensors
 from .script_export import variable_names
 
@@ -528,7 +531,8 @@ def torch_script(plan: Plan, tensors: Mapping[str, np.ndarray], training: TorchT
     uses = {s.node.activation for s in plan.steps if s.node.type in ("dense", "activation")}
     has_dropout = any(s.node.type == "dropout" for s in plan.steps)
     label = {"float64": "torch.float64", "float32": "torch.float32"}[training.dtype]
-    classes = [c.item() if isinstance(c, np.generic) else c for c in training.classes]
+    classes = class_name_list(training.classes, "the PyTorch model")
+    check_class_count(classes, plan.output_width, "the PyTorch model")
     constants = f'''\
 HERE = Path(__file__).resolve().parent
 DATA_FILE = HERE / {data_file!r}
@@ -541,7 +545,7 @@ DTYPE = {label}
 NP_DTYPE = np.{dtype.name}
 FEATURE_NAMES = {[str(name) for name in feature_names]!r}
 TASK = {training.task!r}
-CLASSES = {classes!r}          # class index -> label, in the playground's (sorted) order
+CLASS_NAMES = {classes!r}          # class index -> label, in the playground's (sorted) order; None: regression
 # The network was trained on (raw - INPUT_SHIFT) / INPUT_SCALE (None: raw columns).
 INPUT_SHIFT = {shift_text}
 INPUT_SCALE = {scale_text}
@@ -667,13 +671,16 @@ SAFETENSORS_DTYPES = {"F16": np.float16, "F32": np.float32, "F64": np.float64}
 
 
 def read_weight_file(path):
-    """(tensors as NumPy arrays, (shift, scale) or None) from a .safetensors or .npz weight
-    file.  Only numbers are read: npz members are never unpickled."""
+    """(tensors as NumPy arrays, (shift, scale) or None, class names or None) from a
+    .safetensors or .npz weight file.  Only numbers and text are read: npz members are
+    never unpickled."""
     path = Path(path)
     if path.suffix == ".npz":
         with np.load(path, allow_pickle=False) as archive:
             tensors = {name: archive[name] for name in archive.files}
         scaling = [tensors.pop(name, None) for name in ("input_shift", "input_scale")]
+        names = tensors.pop("class_names", None)
+        names = None if names is None else json.loads(str(names))
     elif path.suffix == ".safetensors":
         with open(path, "rb") as handle:
             length = int.from_bytes(handle.read(8), "little")
@@ -687,16 +694,17 @@ def read_weight_file(path):
             values = np.frombuffer(data[first:stop], dtype=little_endian)
             tensors[name] = values.reshape(entry["shape"])
         scaling = [json.loads(metadata[name]) if name in metadata else None for name in ("input_shift", "input_scale")]
+        names = json.loads(metadata["class_names"]) if "class_names" in metadata else None
     else:
         raise ValueError(f"{path}: a weight file must be .safetensors or .npz")
     scaling = None if scaling[0] is None else tuple(np.asarray(v, dtype=np.float64) for v in scaling)
-    return tensors, scaling
+    return tensors, scaling, names
 
 
 def load_weights(path=WEIGHTS_FILE, model=None, device="cpu"):
     """model (a new Net on device if None) with the weights of a .safetensors or .npz file,
     strictly: the file holds exactly the network's tensors, each with its shape."""
-    tensors, scaling = read_weight_file(path)
+    tensors, scaling, names = read_weight_file(path)
     if model is None:
         model = Net().to(device=device, dtype=DTYPE)
     expected = model.state_dict()
@@ -712,23 +720,28 @@ def load_weights(path=WEIGHTS_FILE, model=None, device="cpu"):
     if scaling is not None and (INPUT_SHIFT is None or not (np.array_equal(scaling[0], INPUT_SHIFT)
                                                             and np.array_equal(scaling[1], INPUT_SCALE))):
         raise ValueError(f"{path}: its weights were trained on columns scaled otherwise than this network's")
+    if names is not None and names != CLASS_NAMES:
+        raise ValueError(f"{path}: its weights were trained for other classes than this network's CLASS_NAMES")
     model.load_state_dict({name: torch.from_numpy(np.array(t)) for name, t in tensors.items()})
     return model
 
 
 def save_weights(model, path):
     """Write the model's weights as .safetensors or .npz (the playground reads both), with the
-    input scaling; the file is replaced only once it is complete."""
+    input scaling and the class names; the file is replaced only once it is complete."""
     path = Path(path)
     tensors = {name: t.detach().cpu().numpy() for name, t in model.state_dict().items()}
     scaling = {} if INPUT_SHIFT is None else {"input_shift": INPUT_SHIFT, "input_scale": INPUT_SCALE}
+    names = {} if CLASS_NAMES is None else {"class_names": json.dumps(CLASS_NAMES)}     # JSON text
     partial = path.with_name(f".{path.name}.partial")
     if path.suffix == ".npz":
         with open(partial, "wb") as handle:
-            np.savez(handle, **tensors, **{name: np.array(v, dtype=np.float64) for name, v in scaling.items()})
+            np.savez(handle, **tensors, **{name: np.array(v, dtype=np.float64) for name, v in scaling.items()},
+                     **{name: np.array(text) for name, text in names.items()})
     elif path.suffix == ".safetensors":
         codes = {np.dtype(dtype): code for code, dtype in SAFETENSORS_DTYPES.items()}
-        header, offset = {"__metadata__": {name: json.dumps(v) for name, v in scaling.items()}}, 0
+        metadata = {**{name: json.dumps(v) for name, v in scaling.items()}, **names}
+        header, offset = {"__metadata__": metadata}, 0
         for name, t in tensors.items():
             header[name] = {"dtype": codes[t.dtype], "shape": list(t.shape),
                             "data_offsets": [offset, offset + t.nbytes]}
@@ -926,6 +939,16 @@ def predict(X, model=None, device="cpu"):
     return model(X.reshape(-1, len(FEATURE_NAMES))).cpu().numpy()
 
 
+def class_names_of(predictions):
+    """The predicted class of each row of predict()'s output, as its label (the playground's
+    rule): for one output column the second class when it is above 0.5, else the largest column."""
+    if CLASS_NAMES is None:
+        raise ValueError("this network is not a classifier: it has no class names")
+    predictions = np.asarray(predictions)
+    index = (predictions[:, 0] > 0.5).astype(np.int64) if predictions.shape[1] == 1 else predictions.argmax(axis=1)
+    return [CLASS_NAMES[i] for i in index]
+
+
 def read_features(path):
     """The feature columns of a CSV file: by name if a header names them all (other columns,
     such as a target, are ignored), else the first columns in FEATURE_NAMES order."""
@@ -955,7 +978,7 @@ def main(argv=None):
     run.add_argument("--device", choices=("cpu", "cuda", "mps"), default="cpu")
     run.add_argument("--log-every", type=int, metavar="N", help="a progress line every N steps")
     run.add_argument("--quiet", action="store_true")
-    use = commands.add_parser("predict", help="print the output for each row of a CSV file")
+    use = commands.add_parser("predict", help="print the output (and a classifier's class) for each row of a CSV file")
     use.add_argument("csv", help="CSV of feature rows ('-' reads standard input)")
     use.add_argument("--weights", default=str(WEIGHTS_FILE), metavar="FILE")
     use.add_argument("--device", choices=("cpu", "cuda", "mps"), default="cpu")
@@ -973,9 +996,12 @@ def main(argv=None):
     except (ValueError, OSError, KeyError) as exc:
         sys.exit(f"{Path(__file__).name} {args.command}: {exc}")
     width = predictions.shape[1]
-    print(",".join(["output"] if width == 1 else [f"output_{i}" for i in range(width)]))
-    for row in predictions:
-        print(",".join(repr(float(v)) for v in row))
+    labels = class_names_of(predictions) if CLASS_NAMES is not None else None
+    out = csv.writer(sys.stdout, lineterminator="\\n")     # quotes a label holding commas, quotes or newlines
+    out.writerow((["output"] if width == 1 else [f"output_{i}" for i in range(width)])
+                 + (["class"] if labels is not None else []))
+    for i, row in enumerate(predictions):
+        out.writerow([repr(float(v)) for v in row] + ([labels[i]] if labels is not None else []))
 
 
 if __name__ == "__main__":

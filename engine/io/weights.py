@@ -16,7 +16,11 @@ A network trained on standardized columns carries its input scaling (shift, scal
 the network sees (raw - shift) / scale) in its weight files, so a loader need not
 recompute it from the data: in the safetensors metadata as JSON lists under
 ``input_shift`` and ``input_scale``, as npz members and as JSON keys of those names
-(float64).  ``load_weights`` returns only the tensors; ``load_input_scaling`` the scaling.
+(float64).  A classifier's files carry its class names too (engine/io/class_names.py):
+the data set's labels in output order, as JSON text, under ``class_names`` in the
+safetensors metadata, as an npz member (a 0-d string array holding the JSON text) and
+as a JSON key (the list itself).  ``load_weights`` returns only the tensors;
+``load_input_scaling`` the scaling and ``load_class_names`` the labels.
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ import numpy as np
 from ..errors import WeightsError
 from ..memory import available_memory
 from .atomic import atomic_file
+from .class_names import CLASS_NAMES_KEY, MAX_CLASS_NAMES_BYTES, class_name_list, class_names_json, parse_class_names
 
 WEIGHT_FORMATS = ("safetensors", "npz", "json")
 JSON_FORMAT_TAG = "nn-playground-weights/1"
@@ -44,6 +49,7 @@ JSON_MEMORY_FACTOR = 6                     # parsed JSON: the text plus ~32 byte
 CHUNK = 2**24                              # bytes per read or write: progress and cancel points
 
 SCALING_NAMES = ("input_shift", "input_scale")   # never a tensor name: those end in .weight or .bias
+METADATA_NAMES = (*SCALING_NAMES, CLASS_NAMES_KEY)   # what a file may hold beside the tensors
 
 Progress = Callable[[float], None]         # called with the fraction done; may raise to cancel
 Shapes = Mapping[str, Iterable[int]]
@@ -82,17 +88,19 @@ def _scaling_lists(input_scaling) -> dict[str, list[float]]:
 
 
 def _write_safetensors(handle: BinaryIO, arrays: Mapping[str, np.ndarray], progress: Progress,
-                       input_scaling=None) -> None:
+                       input_scaling=None, class_names: list | None = None) -> None:
     """The safetensors layout: 8-byte header length, JSON header, then the raw tensors.
 
     Tensors are laid out widest dtype first (as the safetensors library does) so every
     tensor starts aligned to its item size; the header is padded with spaces to 8 bytes.
-    Metadata values must be strings: the scaling goes in as JSON text.
+    Metadata values must be strings: the scaling and class names go in as JSON text.
     """
     codes = {np.dtype(d).str[1:]: code for code, d in SAFETENSORS_DTYPES.items()}
     order = sorted(arrays, key=lambda name: (-arrays[name].dtype.itemsize, name))
     metadata = {"format": "nn-playground"}
     metadata.update({name: json.dumps(values) for name, values in _scaling_lists(input_scaling).items()})
+    if class_names is not None:
+        metadata[CLASS_NAMES_KEY] = class_names_json(class_names)
     header: dict = {"__metadata__": metadata}
     offset = 0
     for name in order:
@@ -104,6 +112,11 @@ def _write_safetensors(handle: BinaryIO, arrays: Mapping[str, np.ndarray], progr
         offset += array.nbytes
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     text += b" " * (-len(text) % 8)
+    if len(text) > SAFETENSORS_MAX_HEADER:
+        # Readers (ours and the safetensors library) refuse a longer header: say so now, not when loading.
+        raise WeightsError(f"the safetensors header (tensor names, input scaling, class names) would take "
+                           f"{len(text):,} bytes, more than the {SAFETENSORS_MAX_HEADER:,} the format allows; "
+                           "save as .npz instead")
     handle.write(len(text).to_bytes(8, "little"))
     handle.write(text)
     done, total = 0, max(1, offset)
@@ -112,7 +125,7 @@ def _write_safetensors(handle: BinaryIO, arrays: Mapping[str, np.ndarray], progr
 
 
 def _write_json(handle: BinaryIO, arrays: Mapping[str, np.ndarray], progress: Progress,
-                input_scaling=None) -> None:
+                input_scaling=None, class_names: list | None = None) -> None:
     """The same bytes as ``json.dumps`` of the document, produced a slice of values at a time."""
     total, done = max(1, sum(a.size for a in arrays.values())), 0
     handle.write(b'{"format": ' + json.dumps(JSON_FORMAT_TAG).encode() + b', "tensors": {')
@@ -131,44 +144,50 @@ def _write_json(handle: BinaryIO, arrays: Mapping[str, np.ndarray], progress: Pr
     handle.write(b"}")
     for name, values in _scaling_lists(input_scaling).items():
         handle.write(f", {json.dumps(name)}: {json.dumps(values)}".encode("ascii"))
+    if class_names is not None:
+        handle.write(f", {json.dumps(CLASS_NAMES_KEY)}: {class_names_json(class_names)}".encode("ascii"))
     handle.write(b"}")
 
 
 def write_weights(handle: BinaryIO, tensors: Mapping[str, np.ndarray], fmt: str,
-                  progress: Progress | None = None, input_scaling=None) -> None:
+                  progress: Progress | None = None, input_scaling=None, class_names=None) -> None:
     """Stream a weight file in ``fmt`` into an open binary file.
 
-    ``input_scaling`` (shift, scale), the data set's standardisation, goes into the
-    file beside the tensors (see the module docstring); None writes the tensors alone.
+    ``input_scaling`` (shift, scale), the data set's standardisation, and
+    ``class_names`` (``Dataset.classes``: the labels in output order) go into the file
+    beside the tensors (see the module docstring); None (or no classes) leaves them out.
     """
     progress = progress or _no_progress
+    names = class_name_list(class_names, "the weight file")
     arrays = {name: np.ascontiguousarray(t) for name, t in tensors.items()}
     if fmt == "safetensors":
-        _write_safetensors(handle, arrays, progress, input_scaling)
+        _write_safetensors(handle, arrays, progress, input_scaling, names)
     elif fmt == "npz":
-        scaling = {name: np.asarray(values, dtype=np.float64)
-                   for name, values in _scaling_lists(input_scaling).items()}
+        extra = {name: np.asarray(values, dtype=np.float64)
+                 for name, values in _scaling_lists(input_scaling).items()}
+        if names is not None:
+            extra[CLASS_NAMES_KEY] = np.array(class_names_json(names))     # a 0-d string, never an object
         # np.savez streams each array into the zip in buffered chunks.
-        np.savez(handle, **arrays, **scaling)
+        np.savez(handle, **arrays, **extra)
         progress(1.0)
     elif fmt == "json":
-        _write_json(handle, arrays, progress, input_scaling)
+        _write_json(handle, arrays, progress, input_scaling, names)
     else:
         format_of(f"weights.{fmt}")
 
 
-def encode_weights(tensors: Mapping[str, np.ndarray], fmt: str, input_scaling=None) -> bytes:
+def encode_weights(tensors: Mapping[str, np.ndarray], fmt: str, input_scaling=None, class_names=None) -> bytes:
     """The bytes of a weight file in ``fmt`` (for small networks and tests)."""
     buffer = io.BytesIO()
-    write_weights(buffer, tensors, fmt, input_scaling=input_scaling)
+    write_weights(buffer, tensors, fmt, input_scaling=input_scaling, class_names=class_names)
     return buffer.getvalue()
 
 
 def save_weights(path: str | Path, tensors: Mapping[str, np.ndarray], fmt: str | None = None,
-                 progress: Progress | None = None, input_scaling=None) -> None:
+                 progress: Progress | None = None, input_scaling=None, class_names=None) -> None:
     fmt = format_of(path, fmt)
     with atomic_file(path) as handle:
-        write_weights(handle, tensors, fmt, progress, input_scaling)
+        write_weights(handle, tensors, fmt, progress, input_scaling, class_names)
 
 
 # --- reading: declarations first --------------------------------------------------
@@ -260,8 +279,8 @@ def _load_npz(path: Path, declared: _Declared) -> dict[str, np.ndarray]:
             if not info.filename.endswith(".npy"):
                 raise WeightsError(f"{path}: member '{info.filename}' is not a .npy array")
             name = info.filename[:-4]
-            if name in SCALING_NAMES:
-                continue                         # the input scaling: load_input_scaling reads it
+            if name in METADATA_NAMES:
+                continue                         # scaling and class names: load_input_scaling, load_class_names
             where = f"{path}: tensor '{name}'"
             with archive.open(info) as stream:
                 shape, fortran, dtype = _npy_header(stream, where)
@@ -470,12 +489,17 @@ def _npz_scaling(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def _safetensors_scaling(path: Path) -> dict[str, list]:
+def _safetensors_metadata(path: Path) -> dict:
     with open(path, "rb") as handle:
         header, _ = _safetensors_header(handle, path, os.fstat(handle.fileno()).st_size)
     metadata = header.get("__metadata__") or {}
     if not isinstance(metadata, dict):
         raise WeightsError(f"{path}: the safetensors metadata is not an object")
+    return metadata
+
+
+def _safetensors_scaling(path: Path) -> dict[str, list]:
+    metadata = _safetensors_metadata(path)
     out = {}
     for name in SCALING_NAMES:
         if name in metadata:
@@ -486,7 +510,7 @@ def _safetensors_scaling(path: Path) -> dict[str, list]:
     return out
 
 
-def _json_scaling(path: Path) -> dict:
+def _json_document(path: Path) -> dict:
     size, limit = path.stat().st_size, _json_limit(None)
     if size > limit:
         raise WeightsError(f"{path}: {size:,} bytes is too large to read (at most {limit:,})")
@@ -496,7 +520,28 @@ def _json_scaling(path: Path) -> dict:
         raise WeightsError(f"{path}: not a JSON weight file ({exc})") from None
     if not isinstance(doc, dict):
         raise WeightsError(f"{path}: a JSON weight file is an object")
+    return doc
+
+
+def _json_scaling(path: Path) -> dict:
+    doc = _json_document(path)
     return {name: doc[name] for name in SCALING_NAMES if name in doc}
+
+
+def _read_beside_tensors(path: str | Path, readers: Mapping[str, Callable[[Path], object]]):
+    """What ``readers[format](path)`` returns, with any failure reported as the file's fault."""
+    path = Path(path)
+    fmt = format_of(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such weight file")
+    try:
+        return readers[fmt](path)
+    except WeightsError:
+        raise
+    except OSError as exc:
+        raise WeightsError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except Exception as exc:  # any parse failure of a foreign file is the file's fault
+        raise WeightsError(f"{path}: not a readable {fmt} weight file ({type(exc).__name__}: {exc})") from None
 
 
 def load_input_scaling(path: str | Path):
@@ -505,19 +550,53 @@ def load_input_scaling(path: str | Path):
     Present for networks trained on standardized columns: the network sees
     (raw - shift) / scale.  Only the two entries are read, never the tensors.
     """
-    path = Path(path)
-    fmt = format_of(path)
-    if not path.is_file():
-        raise WeightsError(f"{path}: no such weight file")
-    readers = {"npz": _npz_scaling, "safetensors": _safetensors_scaling, "json": _json_scaling}
-    try:
-        return _scaling_from(readers[fmt](path), path)
-    except WeightsError:
-        raise
-    except OSError as exc:
-        raise WeightsError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    except Exception as exc:  # any parse failure of a foreign file is the file's fault
-        raise WeightsError(f"{path}: not a readable {fmt} weight file ({type(exc).__name__}: {exc})") from None
+    entries = _read_beside_tensors(path, {"npz": _npz_scaling, "safetensors": _safetensors_scaling,
+                                          "json": _json_scaling})
+    return _scaling_from(entries, Path(path))
+
+
+# --- the class names -----------------------------------------------------------------
+
+def _npz_class_names(path: Path):
+    with zipfile.ZipFile(path) as archive:
+        try:
+            info = archive.getinfo(CLASS_NAMES_KEY + ".npy")
+        except KeyError:
+            return None
+        where = f"{path}: '{CLASS_NAMES_KEY}'"
+        with archive.open(info) as stream:
+            shape, _, dtype = _npy_header(stream, where)
+            # Checked before reading: a header may declare any size.
+            if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * MAX_CLASS_NAMES_BYTES:
+                raise WeightsError(f"{where} must be a string of at most {MAX_CLASS_NAMES_BYTES:,} characters "
+                                   f"(JSON text), got {dtype} {list(shape)}")
+            text = _read_into(stream, np.empty((), dtype=dtype), where).item()
+    return parse_class_names(text, where, WeightsError)
+
+
+def _safetensors_class_names(path: Path):
+    metadata = _safetensors_metadata(path)
+    if CLASS_NAMES_KEY not in metadata:
+        return None
+    where = f"{path}: metadata '{CLASS_NAMES_KEY}'"
+    if not isinstance(metadata[CLASS_NAMES_KEY], str):
+        raise WeightsError(f"{where} must be JSON text (safetensors metadata values are strings)")
+    return parse_class_names(metadata[CLASS_NAMES_KEY], where, WeightsError)
+
+
+def _json_class_names(path: Path):
+    doc = _json_document(path)
+    if CLASS_NAMES_KEY not in doc:
+        return None
+    return parse_class_names(doc[CLASS_NAMES_KEY], f"{path}: key '{CLASS_NAMES_KEY}'", WeightsError)
+
+
+def load_class_names(path: str | Path) -> list | None:
+    """The class names a weight file carries (the labels in output order: str, int or
+    float), or None (a regression network, or a file written without them).  Only that
+    entry is read, never the tensors."""
+    return _read_beside_tensors(path, {"npz": _npz_class_names, "safetensors": _safetensors_class_names,
+                                       "json": _json_class_names})
 
 
 def tensor_shapes(network) -> dict[str, tuple[int, ...]]:

@@ -324,10 +324,12 @@ def test_command_line_predicts_and_trains(tmp_path, capsys):
     session, script, init = export(CASES["cross_entropy on softmax, standardized iris"], tmp_path)
     script.main(["predict", str(tmp_path / "net_data.csv"), "--weights", str(init)])
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "output_0,output_1,output_2"
-    predicted = np.array([[float(v) for v in line.split(",")] for line in lines[1:]])
+    assert lines[0] == "output_0,output_1,output_2,class"          # iris: the class by name, last
+    predicted = np.array([[float(v) for v in line.split(",")[:3]] for line in lines[1:]])
     expected = session.network.predict(np.vstack([session.dataset.X_train, session.dataset.X_test]))
     np.testing.assert_allclose(predicted, expected, atol=1e-12)
+    assert [line.split(",")[3] for line in lines[1:]] == [session.dataset.classes[k]
+                                                           for k in np.argmax(expected, axis=1)]
 
     script.main(["train", "--steps", "4", "--init-weights", str(init), "--save-weights", str(tmp_path / "w.npz"),
                  "--log-every", "2"])

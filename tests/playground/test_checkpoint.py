@@ -212,7 +212,7 @@ def test_a_missing_member_is_named(trained, member):
 @pytest.mark.parametrize("field, value, match", [
     ("format", "nn-playground-state/2", "state.json: format: 'nn-playground-state/2' was written by a newer"),
     ("format", "something", 'state.json: format: must be "nn-playground-state/1"'),
-    ("step", -1, "state.json: step: must be >= 0"),
+    ("step", -1, r"state.json: step: must be in \[0, "),
     ("step", "12", "state.json: step: must be an integer"),
     ("cursor", 10**400, "state.json: cursor: .*too large"),
     ("dtype", "float16", "state.json: dtype: must be float32 or float64"),
@@ -220,7 +220,7 @@ def test_a_missing_member_is_named(trained, member):
     ("undo", 1, "state.json: undo: must be true or false"),
     ("optimizer", {"name": "lbfgs", "t": 1, "buffers": []}, "state.json: optimizer.name: unknown optimizer"),
     ("optimizer", {"name": "adam", "t": 1, "buffers": ["sum"]}, "state.json: optimizer.buffers: must list"),
-    ("divergence", {"step": 0, "reason": "x"}, "state.json: divergence.step: must be >= 1"),
+    ("divergence", {"step": 0, "reason": "x"}, r"state.json: divergence.step: must be in \[1, "),
     ("random", {"init": {}}, "state.json: random.init.bit_generator: must be 'PCG64'"),
     ("history", {"columns": ["step"], "rows": 3}, "state.json: history: must be"),
 ])

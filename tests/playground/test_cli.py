@@ -139,8 +139,10 @@ def read_history(path: Path) -> tuple[list[str], list[dict]]:
 def load_weight_file(path: Path) -> dict[str, np.ndarray]:
     """Read a weight file independently of the engine's reader."""
     if path.suffix == ".npz":
+        # The members beside the tensors, as docs/export.md tells a user to drop them.
+        metadata = ("input_shift", "input_scale", "class_names")
         with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
+            return {name: archive[name] for name in archive.files if name not in metadata}
     if path.suffix == ".safetensors":
         from safetensors.numpy import load_file
         return dict(load_file(str(path)))

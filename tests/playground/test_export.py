@@ -43,8 +43,10 @@ def read_back(fmt, path: Path, X):
         from safetensors.numpy import load_file
         return predictions_from_tensors(load_file(str(path)), X)
     if fmt == "npz":
+        # A classifier's file holds its class names beside the tensors: docs/export.md says to drop them.
         with np.load(path, allow_pickle=False) as archive:
-            return predictions_from_tensors({name: archive[name] for name in archive.files}, X)
+            return predictions_from_tensors({name: archive[name] for name in archive.files
+                                             if name != "class_names"}, X)
     if fmt == "json":
         doc = json.loads(path.read_text())
         return predictions_from_tensors({name: np.array(t["data"], dtype=t["dtype"]).reshape(t["shape"])

@@ -56,12 +56,12 @@ def test_cancel_mid_write_leaves_no_file_behind(qtbot, window, tmp_path, monkeyp
     writing, release = threading.Event(), threading.Event()
     real_write = playground.export.write_weights
 
-    def gated_write(handle, tensors, fmt, progress=None):
+    def gated_write(handle, tensors, fmt, progress=None, **options):
         handle.write(b"partial")
         handle.flush()
         writing.set()
         release.wait(WAIT_MS / 1000)     # the GUI thread clicks Cancel meanwhile
-        real_write(handle, tensors, fmt, progress)
+        real_write(handle, tensors, fmt, progress, **options)
 
     monkeypatch.setattr(playground.export, "write_weights", gated_write)
     folder = tmp_path / "exports"            # tmp_path also holds the window's settings
