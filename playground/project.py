@@ -32,9 +32,9 @@ from engine.session import Regularization, TrainingSession
 from playground.frames import GRID_RESOLUTION      # the app evaluates the network on this grid too
 
 FORMAT = "nn-playground/1"
-_TOP_KEYS = {"format", "name", "seed", "dtype", "data", "network", "training", "layout"}
+_TOP_KEYS = {"format", "name", "note", "seed", "dtype", "data", "network", "training", "layout"}
 _DATA_KEYS = {"source", "samples", "noise", "train_fraction", "features", "standardize"}
-_TRAINING_KEYS = {"loss", "optimizer", "batch_size", "shuffle", "schedule", "regularization"}
+_TRAINING_KEYS = {"loss", "optimizer", "batch_size", "shuffle", "schedule", "regularization", "ablate_derivative"}
 MAX_SAMPLES = 10_000_000
 # The project format's defaults for sections a file may leave out: one home, used by
 # every reader (the panels too).  Data defaults live with the data (engine.data).
@@ -67,6 +67,11 @@ class Project:
     @property
     def name(self) -> str:
         return self.document.get("name", "")
+
+    @property
+    def note(self) -> str:
+        """What the project is for, in a sentence or two (the app shows it; training ignores it)."""
+        return self.document.get("note", "")
 
     @property
     def seed(self) -> int:
@@ -152,6 +157,7 @@ def _check_training(training: Any) -> None:
     _require(isinstance(kind, str) and kind in ("none", "l1", "l2"),
              f"training.regularization.kind: must be none, l1 or l2, got {brief(kind)}")
     number("training.regularization.rate", reg.get("rate", 0.0), low=0.0)
+    flag("training.ablate_derivative", training.get("ablate_derivative", False))
 
 
 def _check_layout(layout: Any, graph: Graph) -> None:
@@ -224,6 +230,7 @@ def parse_project(doc: Any, path: Path | None = None) -> Project:
         _require(doc.get("format") == FORMAT, f"format: must be \"{FORMAT}\", got {brief(doc.get('format'))}")
         _check_unknown(doc, _TOP_KEYS, "project")
         _require(isinstance(doc.get("name", ""), str), "name: must be a string")
+        _require(isinstance(doc.get("note", ""), str), f"note: must be a string, got {brief(doc.get('note'))}")
         seed = doc.get("seed", 0)
         _require(isinstance(seed, int), f"seed: must be a non-negative integer, got {brief(seed)}")
         number("seed", seed, integer=True, low=0, high=2**63 - 1)
@@ -363,7 +370,8 @@ def build_session(project: Project, seed: int | None = None, dataset: Dataset | 
                               dataset.task, dataset.n_classes, dataset.n_outputs)
     except ConfigError as exc:
         raise ConfigError(f"{project.path}: {exc}" if project.path else str(exc)) from None
-    network = Network(plan, project.dtype)
+    # The "remove f' from backprop" experiment: the same network, backprop without f'.
+    network = Network(plan, project.dtype, ablate_derivative=training.get("ablate_derivative", False))
     reg = training.get("regularization", {})
     return TrainingSession(network, dataset, head, training.get("optimizer", DEFAULT_OPTIMIZER),
                            training.get("schedule"), batch_size=batch, shuffle=training.get("shuffle", True),
