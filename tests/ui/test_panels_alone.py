@@ -133,3 +133,16 @@ def test_plus_adds_a_neuron_to_that_layer_only(qtbot):
     assert units[first] == hidden[0]["units"] + 1
     assert all(units[n["id"]] == n["units"] for n in hidden[1:])
     accepted(project, {"network": blocker.args[0]})
+
+
+def test_removing_f_prime_is_a_click_and_shows_on_a_loaded_project(qtbot):
+    project = spiral()
+    panel = shown(qtbot, TrainingPanel(), project)
+    box = panel.ablate
+    with qtbot.waitSignal(panel.rebuild_requested) as blocker:
+        qtbot.mouseClick(box, Qt.LeftButton, pos=QPoint(8, box.height() // 2))
+    sections, keep_weights = blocker.args
+    changed = accepted(project, sections)
+    assert changed.training["ablate_derivative"] is True and keep_weights
+    panel.show_project(changed)
+    assert panel.ablate.isChecked()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from engine.activations import ACTIVATIONS
 from engine.initializers import DEFAULT_INIT, INIT_STARTING_VALUES, INITIALIZERS
@@ -26,7 +26,7 @@ from ui.panels.explanations import (INIT_TIPS, LEARNING_RATE_TIP, OPTIMIZER_TIPS
 from ui.panels.hyper_form import HyperForm
 from ui.panels.staleness import MeasuredAt
 from ui.panels.teaching_text import limit_html, limit_short
-from ui.panels.widgets import combo, select
+from ui.panels.widgets import combo, select, signals_blocked
 
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
 REGULARIZATION_RATES = (0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
@@ -83,6 +83,11 @@ class TrainingPanel(QWidget):
         limit_row.addWidget(self.curvature, 1)
         self.precision = combo("Precision", PRECISION_TIP,
                                [("float64", "float64", "Double precision."), ("float32", "float32", "Single precision.")])
+        self.ablate = QCheckBox("Remove f' from backprop (experiment)")
+        self.ablate.setAccessibleName("Remove the derivative of the transfer function from backprop")
+        self.ablate.setToolTip("Backprop with every f'(z) replaced by 1: the forward pass is unchanged, but the "
+                               "updates no longer follow the loss's gradient. Train and watch why the "
+                               "derivative is there.")
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         for label, widget in (("Hidden activation", self.hidden_activation), ("Output activation", self.output_activation),
@@ -90,7 +95,7 @@ class TrainingPanel(QWidget):
                               ("Learning rate", self.learning_rate), ("", limit_row), ("Schedule", self.schedule),
                               (None, self.schedule_form), ("Regularization", self.regularization),
                               ("Reg. rate", self.regularization_rate), ("Initializer", self.init),
-                              ("Precision", self.precision)):
+                              ("Precision", self.precision), (None, self.ablate)):
             form.addRow(label, widget) if label else form.addRow(widget)
         self._connect()
 
@@ -130,6 +135,7 @@ class TrainingPanel(QWidget):
         self.learning_rate.lineEdit().editingFinished.connect(self._lr_changed)
         self.schedule.currentIndexChanged.connect(self._schedule_changed)
         self.schedule_form.changed.connect(self._schedule_changed)
+        self.ablate.toggled.connect(lambda on: self._rebuild_training(ablate_derivative=on))
 
     # -- showing a project ------------------------------------------------------------
     def show_project(self, project) -> None:
@@ -152,6 +158,8 @@ class TrainingPanel(QWidget):
         self.regularization_rate.setEnabled(reg.get("kind", "none") != "none")
         select(self.init, _init_name(edits.current_init(network)))
         select(self.precision, project.document.get("dtype", "float64"))
+        with signals_blocked(self.ablate):
+            self.ablate.setChecked(bool(training.get("ablate_derivative", False)))
 
     @staticmethod
     def _schedule_defaults(name: str) -> dict:
