@@ -21,16 +21,24 @@ destroy Qt objects in the wrong thread).
   keeps the previous one (a grid is ~0.5 MB, re-evaluated at most GRID_INTERVAL apart).
 * ``running`` (bool), ``diverged`` (Divergence), ``error`` (str), ``explained``
   (Explanation), ``raced`` ([RaceTrace]), and ``stopped`` (no payload) last.
+* ``traced`` (RowTrace) or ``trace failed`` (str, why not), after ``trace_row``.
 * a race: ``racing`` (True) as it is accepted, ``race progress`` (RaceProgress) a few
   times a second, ``raced`` with its traces, then ``racing`` (False).  A race the user
   cancels still sends what it has (the interrupted method's trace marked cancelled);
   one abandoned by a new network or Reset sends no traces: they belong to weights that
   are gone.
+* the 2/lambda demo and the loss landscape: ``job busy`` (kind, True), ``job progress``
+  (kind, fraction, text) a few times a second, ``job done`` (kind, result, the step
+  whose weights it started from) or ``job failed`` (kind, message), then ``job busy``
+  (kind, False).  Cancelled or abandoned, such a job sends no result: half a grid is
+  not a landscape.  Kinds: "step_size_demo" (StepSizeDemo), "landscape" (LossLandscape).
 
-Races.  A race takes seconds to a minute, so it runs on a thread of its own (``_RaceRun``)
-from a copy of the weights taken here (``RaceStart``): the loop keeps serving commands
-and training beside it, and ``cancel_race`` stops it at its next evaluation.  Both
-threads send messages, so sending takes a lock.
+Background jobs.  A race, the demo or a landscape takes seconds to a minute, so it
+runs on a thread of its own (playground/engine_jobs.py) from a copy of the weights
+taken here (``RaceStart``): the loop keeps serving commands and training beside it,
+and ``cancel_race`` or ``cancel_job`` stops it at its next evaluation.  One runs at a
+time.  Both threads send messages, so sending takes a lock.  The loop records the
+weights training passes through (``WeightTrail``), for the landscape's path.
 
 Pacing.  Training runs in chunks of about CHUNK_SECONDS; between chunks the loop
 polls the command pipe (a syscall of a few microseconds).  A paced speed waits on
@@ -53,22 +61,25 @@ import numpy as np
 from engine.data import Dataset
 from engine.errors import ConfigError
 from engine.graph import Plan
-from engine.race import RaceStart, check_methods, race
+from engine.race import RaceStart
 from engine.session import TrainingSession
-from playground.explain import ExplainRequest, explain
+from playground.engine_jobs import (LANDSCAPE_KINDS, TRAIL_INTERVAL, BackgroundJob, LandscapeJob, RaceJob,
+                                    StepSizeDemoJob, WeightTrail)
+from playground.explain import ExplainRequest, explain, trace_row as row_trace
 from playground.frames import compute_frame
 from playground.project import Project, build_session
 
 # The first byte of every message to the GUI.
 MESSAGE = {"frame": b"F", "frame, same grid": b"f", "frame, new session": b"I", "running": b"R",
            "diverged": b"D", "error": b"E", "explained": b"X", "raced": b"C", "racing": b"B",
-           "race progress": b"P", "stopped": b"S"}
+           "race progress": b"P", "traced": b"T", "trace failed": b"U", "job busy": b"J",
+           "job progress": b"G", "job done": b"K", "job failed": b"L", "stopped": b"S"}
 CHUNK_SECONDS = 0.004      # training per chunk before the command pipe is polled again
 FRAME_INTERVAL = 1 / 60    # at most 60 frames a second
 GRID_INTERVAL = 1 / 30     # while training, the input-plane grid is re-evaluated at most 30 times a second
 RATE_WINDOW = 1.0          # steps_per_second is measured over this many seconds
 IDLE_POLL = 0.25           # with nothing to do, look at the stop flag this often
-RACE_JOIN_SECONDS = 0.5    # on stopping, wait this long for a race to notice (it checks every evaluation)
+JOB_JOIN_SECONDS = 0.5     # on stopping, wait this long for a job to notice (it checks every evaluation)
 
 
 @dataclass(frozen=True)
@@ -99,8 +110,10 @@ class EngineLoop:
         self._grid, self._grid_at = None, -math.inf    # the last grid sent, and when
         self._rate: deque[tuple[float, int]] = deque()
         self._pace_origin = (0.0, 0)
-        self._sending = threading.Lock()    # the race thread sends too
-        self._race: _RaceRun | None = None
+        self._sending = threading.Lock()    # a background job's thread sends too
+        self._job: BackgroundJob | None = None
+        self._trail = WeightTrail()
+        self._trail_at = -math.inf
 
     # -- the loop ------------------------------------------------------------------------
     def run(self) -> None:
@@ -114,7 +127,7 @@ class EngineLoop:
         except (EOFError, OSError, BrokenPipeError):
             pass                        # the GUI side closed its ends: nothing left to serve
         finally:
-            self._abandon_race(wait=RACE_JOIN_SECONDS)     # nothing may follow the "stopped" message
+            self._abandon_job(wait=JOB_JOIN_SECONDS)     # nothing may follow the "stopped" message
 
     def _drain(self) -> list[tuple]:
         batch = [self._commands.recv()]
@@ -171,7 +184,9 @@ class EngineLoop:
                 if name in old and old[name].shape == tensor.shape:
                     tensor[...] = old[name]
             session.optimizer.reset()
-        self._abandon_race()
+        if not (keep_weights and self._trail.fits(session.network.params)):
+            self._trail = WeightTrail()     # the path so far led to other weights
+        self._abandon_job()
         self._session = session
         self._pending_steps, self._epoch_target = 0, None
         self._restart_clock()
@@ -198,9 +213,10 @@ class EngineLoop:
         self._epoch_target = self._session.epoch_count + 1
 
     def reset(self) -> None:
-        self._abandon_race()
+        self._abandon_job()
         self._set_running(False)
         self._session.reset()
+        self._trail = WeightTrail()
         self._pending_steps, self._epoch_target = 0, None
         self._frame_due = True
 
@@ -222,33 +238,74 @@ class EngineLoop:
         except ValueError as exc:           # a weight or row that this network does not have
             self._send("error", f"Cannot explain {request.weight}: {exc}")
 
-    def race(self, methods: tuple, budget: int) -> None:
-        if self._race is not None and self._race.alive():
-            self._send("error", "A race is already running: cancel it or wait for it to finish.")
-            return
-        self._send("racing", True)
+    def trace_row(self, row_index: int, subset: str = "train") -> None:
+        """One row through forward, backward and one SGD step (fast: answered inline)."""
         try:
-            check_methods(methods)
-        except ValueError as exc:
-            self._send("error", f"Cannot race: {exc}")
-            self._send("racing", False)
+            self._send("traced", row_trace(self._session, row_index, subset))
+        except ValueError as exc:           # TraceUnsupported too: its message says why
+            self._send("trace failed", f"Cannot trace {subset} row {row_index}: {exc}")
+
+    def race(self, methods: tuple, budget: int) -> None:
+        if self._busy_with() is not None:
+            self._send("error", f"{self._busy_with()} is already running: cancel it or wait for it to finish.")
             return
-        # Training pauses so the race has the engine's time to itself and starts from
-        # the weights on screen; Play and Step still work while it runs (both slower).
-        self._set_running(False)
-        self._race = _RaceRun(RaceStart.of(self._session), tuple(methods), int(budget), self._send, self._stop)
-        self._race.start()
+        self._start_job(RaceJob(RaceStart.of(self._session), self._send, self._stop, tuple(methods), int(budget)))
+
+    def step_size_demo(self, steps: int) -> None:
+        """Plain gradient descent at 0.5, 0.9 and 1.1 x 2/lambda_max from the current weights."""
+        if not self._refused("step_size_demo"):
+            self._start_job(StepSizeDemoJob(RaceStart.of(self._session), self._send, self._stop, steps))
+
+    def landscape(self, kind: str, resolution: int | None = None) -> None:
+        """The loss around the current weights along ``kind`` directions, with the training path."""
+        if self._refused("landscape"):
+            return
+        s = self._session
+        trajectory = self._trail.trajectory(s.step_count, s.network.params)
+        if kind not in LANDSCAPE_KINDS:
+            self._send("job failed", "landscape", f"Cannot compute the loss landscape: unknown directions "
+                                                  f"{kind!r}; choose one of {', '.join(LANDSCAPE_KINDS)}.")
+        elif kind == "pca" and len(trajectory) < 2:
+            self._send("job failed", "landscape", "Cannot compute the loss landscape: its principal-component "
+                                                  "directions come from the path training took, and there is no "
+                                                  "path yet. Train a few steps first.")
+        else:
+            self._start_job(LandscapeJob(RaceStart.of(s), self._send, self._stop, kind, resolution, trajectory))
 
     def cancel_race(self) -> None:
         """Stop the running race at its next evaluation; what it has so far is sent, marked."""
-        if self._race is not None:
-            self._race.cancel()
+        if self._job is not None and self._job.kind == "race":
+            self._job.cancel()
 
-    def _abandon_race(self, wait: float = 0.0) -> None:
-        """The raced weights are gone (a new network, Reset, stopping): stop, send no traces."""
-        if self._race is not None:
-            self._race.abandon()
-            self._race.join(wait)
+    def cancel_job(self) -> None:
+        """Stop the running demo or landscape at its next evaluation; it sends no result."""
+        if self._job is not None and self._job.kind != "race":
+            self._job.cancel()
+
+    def _busy_with(self) -> str | None:
+        """What runs in the background ("A race", ...), or None."""
+        if self._job is None or not self._job.alive():
+            return None
+        return self._job.title[0].upper() + self._job.title[1:]
+
+    def _refused(self, kind: str) -> bool:
+        busy = self._busy_with()
+        if busy is not None:
+            self._send("job failed", kind, f"{busy} is already running: cancel it or wait for it to finish.")
+        return busy is not None
+
+    def _start_job(self, job: BackgroundJob) -> None:
+        # Training pauses so the job has the engine's time to itself and starts from
+        # the weights on screen; Play and Step still work while it runs (both slower).
+        self._set_running(False)
+        self._job = job
+        job.start()
+
+    def _abandon_job(self, wait: float = 0.0) -> None:
+        """The job's weights are gone (a new network, Reset, stopping): stop, send no result."""
+        if self._job is not None:
+            self._job.abandon()
+            self._job.join(wait)
 
     def set_speed(self, steps_per_second: float | None) -> None:
         self._speed = None if steps_per_second is None else max(1e-3, float(steps_per_second))
@@ -361,6 +418,9 @@ class EngineLoop:
         if not reuse:
             self._grid, self._grid_at = frame.grid, now
         self._last_frame, self._frame_due = now, False
+        if now - self._trail_at >= TRAIL_INTERVAL or not self._running:
+            self._trail.record(self._session.step_count, self._session.network.params)
+            self._trail_at = now
         if info is not None:
             self._send("frame, new session", frame, info)
         elif reuse:
@@ -369,66 +429,17 @@ class EngineLoop:
             self._send("frame", frame, None)
 
 
-class _RaceRun:
-    """One race on a thread of the engine process, from a copy of the weights."""
-
-    def __init__(self, start: RaceStart, methods: tuple, budget: int, send, stop: threading.Event):
-        self._start, self._methods, self._budget = start, methods, budget
-        self._send, self._stop = send, stop
-        self._cancel = threading.Event()
-        self._abandoned = False
-        # A daemon: a race stuck in one long NumPy call must not keep the process alive.
-        self._thread = threading.Thread(target=self._run, name="race", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def join(self, seconds: float) -> None:
-        if seconds > 0:
-            self._thread.join(seconds)
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def abandon(self) -> None:
-        self._abandoned = True
-        self._cancel.set()
-
-    def _cancelled(self) -> bool:
-        return self._cancel.is_set() or self._stop.is_set()
-
-    def _run(self) -> None:
-        try:
-            traces = race(self._start, self._methods, budget=self._budget, cancelled=self._cancelled,
-                          progress=lambda report: self._send("race progress", report))
-            if not (self._abandoned or self._stop.is_set()):
-                self._send("raced", traces)
-        except (EOFError, OSError):
-            return                      # the GUI closed its end: nobody to tell
-        except Exception as exc:
-            traceback.print_exc()
-            self._quietly("error", f"Unexpected error (race): {exc}")
-        self._quietly("racing", False)
-
-    def _quietly(self, kind: str, *payload) -> None:
-        try:
-            self._send(kind, *payload)
-        except (EOFError, OSError):
-            pass
-
-
 # What the GUI may send (see the module docstring); set_project, stop, set_speed and
-# cancel_race work before any session exists, the others wait for one.
+# the cancels work before any session exists, the others wait for one.
 COMMANDS = frozenset({
     EngineLoop.set_project, EngineLoop.play, EngineLoop.pause, EngineLoop.toggle, EngineLoop.step,
     EngineLoop.epoch, EngineLoop.reset, EngineLoop.set_learning_rate, EngineLoop.set_optimizer,
     EngineLoop.set_schedule, EngineLoop.explain, EngineLoop.race, EngineLoop.set_speed,
-    EngineLoop.request_frame, EngineLoop.stop, EngineLoop.cancel_race,
+    EngineLoop.request_frame, EngineLoop.stop, EngineLoop.cancel_race, EngineLoop.trace_row,
+    EngineLoop.step_size_demo, EngineLoop.landscape, EngineLoop.cancel_job,
 })
-SESSION_FREE = frozenset({EngineLoop.set_project, EngineLoop.stop, EngineLoop.set_speed, EngineLoop.cancel_race})
+SESSION_FREE = frozenset({EngineLoop.set_project, EngineLoop.stop, EngineLoop.set_speed, EngineLoop.cancel_race,
+                          EngineLoop.cancel_job})
 
 
 def serve(commands, events, stop) -> None:

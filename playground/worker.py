@@ -35,6 +35,14 @@ command is served while one runs.  ``race_busy`` says when one is running (for a
 app-wide indicator), ``race_progress`` how far it got, and ``cancel_race`` stops it
 at its next evaluation; ``raced`` then carries what it finished, the interrupted
 method's trace marked ``cancelled``.
+
+The 2/lambda demo and the loss landscape run the same way (``request_step_size_demo``,
+``request_landscape``): ``job_busy(kind, busy)``, ``job_progress(kind, fraction,
+text)``, then ``step_size_demo_ready`` or ``landscape_ready`` (``result_step(kind)``
+is the step whose weights it started from) or ``job_failed(kind, message)``.
+``cancel_job`` stops it with no result.  One background job (race included) runs at a
+time; another is refused with a message.  ``request_trace`` answers at once with
+``trace_ready`` (a ``playground.explain.RowTrace``) or ``trace_failed(message)``.
 """
 from __future__ import annotations
 
@@ -54,12 +62,13 @@ from playground.explain import ExplainRequest
 from playground.frames import TrainingFrame
 from playground.project import Project
 
-__all__ = ["SessionInfo", "TrainingController"]
+__all__ = ["JOB_KINDS", "SessionInfo", "TrainingController"]
 
 ENGINE_MODE_VARIABLE = "NNPG_ENGINE"      # "thread" runs the engine in this process
 
 
 FRAMES = (MESSAGE["frame"], MESSAGE["frame, same grid"])       # plain frames: only the newest matters
+JOB_KINDS = ("step_size_demo", "landscape")    # the background jobs besides races (job_busy's kinds)
 
 
 class _Inbox:
@@ -188,12 +197,21 @@ class TrainingController(QObject):
     raced = Signal(object)              # list of engine.race.RaceTrace, after race()
     race_progress = Signal(object)      # engine.race.RaceProgress, a few times a second while racing
     race_busy = Signal(bool)            # a race started (True) or ended: finished, cancelled or failed
+    trace_ready = Signal(object)        # playground.explain.RowTrace, after request_trace()
+    trace_failed = Signal(str)          # why that row could not be traced (a network with add/concat, a bad row)
+    job_busy = Signal(str, bool)        # a JOB_KINDS job started (True) or ended: finished, cancelled or failed
+    job_progress = Signal(str, float, str)      # kind, fraction of the whole job, what it is doing now
+    step_size_demo_ready = Signal(object)       # engine.step_size_demo.StepSizeDemo
+    landscape_ready = Signal(object)    # engine.landscape.LossLandscape
+    job_failed = Signal(str, str)       # kind, why (in words; the job then ends with job_busy(kind, False))
     _posted = Signal()                  # the inbox went from empty to full (emitted by the reader thread)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._running = False
         self._racing = False
+        self._job: str | None = None    # the JOB_KINDS job running, as last reported
+        self._result_steps: dict[str, int] = {}
         self._stopped = False
         self._frame: TrainingFrame | None = None
         self._info: SessionInfo | None = None
@@ -269,6 +287,12 @@ class TrainingController(QObject):
     def explain(self, request: ExplainRequest) -> None: self._send(EngineLoop.explain, request)
     def race(self, methods: tuple, budget: int) -> None: self._send(EngineLoop.race, tuple(methods), int(budget))
     def cancel_race(self) -> None: self._send(EngineLoop.cancel_race)
+    def request_trace(self, row: int, subset: str = "train") -> None:
+        self._send(EngineLoop.trace_row, int(row), str(subset))
+    def request_step_size_demo(self, steps: int) -> None: self._send(EngineLoop.step_size_demo, steps)
+    def request_landscape(self, kind: str, resolution: int | None = None) -> None:
+        self._send(EngineLoop.landscape, kind, resolution)
+    def cancel_job(self) -> None: self._send(EngineLoop.cancel_job)
 
     # -- the engine ---------------------------------------------------------------------
     @property
@@ -288,6 +312,15 @@ class TrainingController(QObject):
     @property
     def is_racing(self) -> bool:
         return self._racing
+
+    @property
+    def busy_job(self) -> str | None:
+        """The JOB_KINDS job running (as last reported), or None."""
+        return self._job
+
+    def result_step(self, kind: str) -> int | None:
+        """The step whose weights the last result of ``kind`` ("race" excepted) started from."""
+        return self._result_steps.get(kind)
 
     @property
     def latest_frame(self) -> TrainingFrame | None:
@@ -321,10 +354,19 @@ class TrainingController(QObject):
             self._on_running(payload[0])
         elif kind == MESSAGE["racing"]:
             self._on_racing(payload[0])
+        elif kind == MESSAGE["job busy"]:
+            self._on_job(*payload)
+        elif kind == MESSAGE["job done"]:
+            job, result, step = payload
+            self._result_steps[job] = step
+            {"step_size_demo": self.step_size_demo_ready, "landscape": self.landscape_ready}[job].emit(result)
+        elif kind in (MESSAGE["job progress"], MESSAGE["job failed"]):
+            (self.job_progress if kind == MESSAGE["job progress"] else self.job_failed).emit(*payload)
         else:
             signal = {MESSAGE["diverged"]: self.diverged, MESSAGE["error"]: self.error,
                       MESSAGE["explained"]: self.explained, MESSAGE["raced"]: self.raced,
-                      MESSAGE["race progress"]: self.race_progress}[kind]
+                      MESSAGE["race progress"]: self.race_progress, MESSAGE["traced"]: self.trace_ready,
+                      MESSAGE["trace failed"]: self.trace_failed}[kind]
             signal.emit(payload[0])
 
     @Slot(bool)
@@ -336,6 +378,13 @@ class TrainingController(QObject):
         if racing != self._racing:
             self._racing = racing
             self.race_busy.emit(racing)
+
+    def _on_job(self, kind: str, busy: bool) -> None:
+        if busy:
+            self._job = kind
+        elif self._job == kind:
+            self._job = None
+        self.job_busy.emit(kind, busy)
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
         """Stop training, end the engine and the bridge; True if they stopped in time.  Idempotent."""
@@ -360,4 +409,6 @@ class TrainingController(QObject):
                 self._running = False
                 self.running_changed.emit(False)
             self._on_racing(False)
+            if self._job is not None:
+                self._on_job(self._job, False)
         return stopped
