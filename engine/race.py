@@ -22,6 +22,13 @@ reads (taken where the session lives), and ``race`` works from that copy alone.
 ``cancelled`` is polled at every evaluation.  A cancelled race returns the methods that
 finished plus the one it interrupted (``cancelled=True``: a partial trace, not a
 result); the methods after it never start.
+
+Each trace also carries the method's path through weight space (``RaceTrace.path``),
+for the loss landscape to project: the weights at its records, thinned evenly to at
+most PATH_SNAPSHOTS vectors in PATH_BYTES (``engine.run_history.RunRecorder``), from
+the start to the weights of ``final_loss``.  Every method works on the network's flat
+parameter vector, so every method has one.  Only records with a finite loss are kept:
+a diverging method's path ends at its last finite point.
 """
 from __future__ import annotations
 
@@ -38,6 +45,7 @@ from scipy.optimize import minimize
 from .gradcheck import objective_and_gradient
 from .hessian import finite_difference_step, hessian_vector, lanczos
 from .optimizers import make_optimizer
+from .run_history import RunRecorder
 from .session import TrainingSession
 from .teaching import copy_network
 
@@ -55,6 +63,8 @@ PROGRESS_INTERVAL = 0.1         # seconds between two progress reports within a 
 # scipy's callback reports an iterate it evaluated a few calls earlier (at the end of a
 # line search); remembering this many recent losses makes that lookup always a hit.
 LOSS_CACHE_SIZE = 256
+PATH_SNAPSHOTS = 200            # weight vectors kept of each method's path...
+PATH_BYTES = 4 * 2 ** 20        # ...in at most this much memory per method
 
 METHODS: dict[str, str] = {
     "gd": "Plain full-batch gradient descent at the session's learning rate (set for the session's own "
@@ -118,6 +128,11 @@ class RaceTrace:
     message: str                # scipy's termination message, "budget used", "time limit reached", ...
     start_step: int = 0         # the session's step whose weights every method started from
     cancelled: bool = False     # stopped partway by a cancel: a partial trace, not a finished run
+    path: np.ndarray | None = None          # [m, n_params] the weights at some records (see the module
+                                            #   notes): row 0 the start, the last row the weights of
+                                            #   final_loss; None when nothing finite was recorded (or
+                                            #   dropped to keep a message small)
+    path_records: np.ndarray | None = None  # [m] the record (index into losses, ...) of each path row
 
 
 @dataclass(frozen=True)
@@ -237,6 +252,8 @@ class _Problem:
         self._reported_at = 0.0                         # elapsed seconds at the last progress report
         self.records: list[tuple[float, int, int, float, int]] = [(start_loss, 0, 0, 0.0, 0)]
         self._cache: OrderedDict[bytes, float] = OrderedDict()
+        self._path = RunRecorder("path", max_snapshots=PATH_SNAPSHOTS, max_snapshot_bytes=PATH_BYTES)
+        self._keep_weights(0, start_loss, self.w0)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.t0
@@ -288,15 +305,22 @@ class _Problem:
             value = self._bookkeeping.value(w)
         return value
 
-    def record(self, loss: float) -> None:
+    def record(self, loss: float, w: np.ndarray) -> None:
+        """A point of the method's progress: ``loss`` at the weights ``w`` it reached."""
         self.records.append((loss, self.evals, self.grads, self.elapsed(), self.iterations))
+        self._keep_weights(len(self.records) - 1, loss, w)
+
+    def _keep_weights(self, record: int, loss: float, w: np.ndarray) -> None:
+        # Copied (the methods change w in place) and thinned; a point that is not finite cannot be drawn.
+        if math.isfinite(loss) and np.all(np.isfinite(w)):
+            self._path.add_weights(record, w)
 
     def counted_loss(self, w: np.ndarray) -> float:
         """``loss`` for derivative-free methods: records each new best."""
         value = self.loss(w)
         if value < self.best:
             self.best = value
-            self.record(value)
+            self.record(value, w)
         return value
 
     def close(self, final_loss: float) -> None:
@@ -314,12 +338,17 @@ class _Problem:
         self.close(final_loss)
         losses, evals, grads, secs, iters = (np.array(c) for c in zip(*self.records))
         evals, grads = evals.astype(np.int64), grads.astype(np.int64)
+        # The closing record repeats the last recorded weights (final_loss is that
+        # record's loss), so the path's last row is already the final weights.
+        kept = self._path.run()
+        path, path_records = (kept.weights, kept.weight_steps) if len(kept.weights) else (None, None)
         return RaceTrace(method, losses.astype(np.float64), evals, grads, secs.astype(np.float64),
                          iterations=iters.astype(np.int64),
                          forward_equivalents=(evals - grads) + grads * float(gradient_cost),
                          gradient_cost=float(gradient_cost), final_loss=float(final_loss),
                          learning_rate=float(learning_rate), message=message,
-                         start_step=int(self.session.step_count), cancelled=self.was_cancelled)
+                         start_step=int(self.session.step_count), cancelled=self.was_cancelled,
+                         path=path, path_records=path_records)
 
 
 # -- the methods ----------------------------------------------------------------------
@@ -340,7 +369,7 @@ def _descend(p: _Problem, spec: dict, lr: Callable[[int], float]) -> str:
             opt.step(w, g, lr(p.iterations))
             loss, g = p.loss_and_grad(w)
             p.iterations += 1                       # counted once its loss is known
-            p.record(loss)
+            p.record(loss, w)
     except _StopRace as stop:
         return stop.reason
 
@@ -403,7 +432,7 @@ def _armijo(p: _Problem) -> tuple[str, float]:
             w = trial
             loss, g = p.loss_and_grad(w)            # the accepted point needs its gradient
             p.iterations += 1
-            p.record(loss)
+            p.record(loss, w)
             step *= 2                               # let the step grow back
     except _StopRace as stop:
         return stop.reason, math.nan
@@ -413,7 +442,7 @@ def _scipy(method: str) -> Runner:
     def run(p: _Problem) -> tuple[str, float]:
         def callback(xk, *args):
             p.iterations += 1
-            p.record(p.known_loss(xk))
+            p.record(p.known_loss(xk), xk)
 
         kwargs: dict = {"callback": callback, "jac": True}
         if method == "L-BFGS-B":

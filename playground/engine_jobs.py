@@ -10,8 +10,11 @@ the messages differ: a race keeps its own (``racing``, ``race progress``, ``race
 cancelled, it still sends what it finished), the others share ``job busy``, ``job
 progress``, ``job done`` and ``job failed``, each naming its kind.
 
-``WeightTrail`` records the training trajectory the landscape projects (and takes
-principal components of), in bounded memory.
+``WeightTrail`` holds the paths the landscape projects: the training trajectory (it
+also takes principal components of it), in bounded memory, and the latest race's
+method paths (``RaceJob`` keeps them there; the race's own message goes without them,
+as the GUI never needs the weights).  The loop replaces its trail on Reset and with a
+new network, which drops both.
 """
 from __future__ import annotations
 
@@ -19,13 +22,15 @@ import math
 import threading
 import time
 import traceback
+from dataclasses import replace
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from engine.landscape import resolution_for_budget, session_landscape
 from engine.objective import FullBatchObjective
 from engine.progress import Cancelled
-from engine.race import RaceStart, race
+from engine.race import RaceStart, RaceTrace, race
 from engine.run_history import RunRecorder
 from engine.step_size_demo import CURVATURE_SHARE, DEFAULT_FACTORS, session_demo
 
@@ -37,14 +42,22 @@ TRAIL_INTERVAL = 1 / 60         # recorded at most this often (with the frames)
 LANDSCAPE_KINDS = ("hessian", "random", "pca")
 
 
+def race_path_name(trace: RaceTrace) -> str:
+    """A race method's path on the landscape, named with the step it started from: the
+    landscape is centred on the current weights, which training may have moved since."""
+    return f"{trace.method} (race from step {trace.start_step}{', cancelled' if trace.cancelled else ''})"
+
+
 class WeightTrail:
     """The weights training passed through, thinned to at most TRAIL_SNAPSHOTS evenly
-    spread vectors (``engine.run_history.RunRecorder``), plus the latest."""
+    spread vectors (``engine.run_history.RunRecorder``), plus the latest; and the
+    latest race's paths (``keep_race``), each bounded by ``engine.race``."""
 
     def __init__(self):
         self._recorder = RunRecorder("training", max_snapshots=TRAIL_SNAPSHOTS, max_snapshot_bytes=TRAIL_BYTES)
         self._last_step: int | None = None
         self._size: int | None = None
+        self._race: dict[str, np.ndarray] = {}
 
     def record(self, step: int, params: np.ndarray) -> None:
         if step == self._last_step or not np.all(np.isfinite(params)):
@@ -59,6 +72,16 @@ class WeightTrail:
         """The recorded weights, ending at ``params`` (the weights of ``step``): [m, n]."""
         self.record(step, params)
         return self._recorder.run().weights
+
+    def keep_race(self, traces: Sequence[RaceTrace]) -> None:
+        """The paths of a race that just ended replace the last race's, as the race
+        panel's curves do.  Called from the race's thread: one assignment, so the
+        loop's thread reads either the old paths or the new ones."""
+        self._race = {race_path_name(t): t.path for t in traces if t.path is not None}
+
+    def race_paths(self) -> dict[str, np.ndarray]:
+        """name -> weights [m, n] of each method of the latest race (``race_path_name``)."""
+        return dict(self._race)
 
 
 class BackgroundJob:
@@ -156,13 +179,15 @@ class BackgroundJob:
 
 
 class RaceJob(BackgroundJob):
-    """``engine.race.race``: it reports its own progress and, cancelled, returns what it has."""
+    """``engine.race.race``: it reports its own progress and, cancelled, returns what it has.
+    Its methods' paths go to ``trail`` (for the landscape), not into its message."""
 
     kind, title = "race", "a race"
 
-    def __init__(self, start: RaceStart, send, stop, methods: tuple, budget: int):
+    def __init__(self, start: RaceStart, send, stop, methods: tuple, budget: int,
+                 trail: WeightTrail | None = None):
         super().__init__(start, send, stop)
-        self._methods, self._budget = methods, budget
+        self._methods, self._budget, self._trail = methods, budget, trail
 
     def compute(self):
         return race(self._start, self._methods, budget=self._budget, cancelled=self.cancelled,
@@ -172,7 +197,10 @@ class RaceJob(BackgroundJob):
         return ("racing", busy)
 
     def done(self, result) -> tuple:
-        return ("raced", result)
+        # Here, not in compute: an abandoned race (its weights gone) leaves no paths.
+        if self._trail is not None:
+            self._trail.keep_race(result)
+        return ("raced", [replace(t, path=None, path_records=None) for t in result])
 
     def failed(self, message: str) -> tuple:
         return ("error", f"Cannot race: {message}")
@@ -200,20 +228,24 @@ class StepSizeDemoJob(BackgroundJob):
 
 
 class LandscapeJob(BackgroundJob):
-    """``engine.landscape.session_landscape`` with the training trajectory drawn on it."""
+    """``engine.landscape.session_landscape`` with the training trajectory drawn on it, and
+    ``race_paths`` (``WeightTrail.race_paths``: a race from older weights is projected all
+    the same, its name saying the step it started from)."""
 
     kind, title = "landscape", "the loss landscape"
 
-    def __init__(self, start: RaceStart, send, stop, kind: str, resolution: int | None, trajectory: np.ndarray):
+    def __init__(self, start: RaceStart, send, stop, kind: str, resolution: int | None, trajectory: np.ndarray,
+                 race_paths: Mapping[str, np.ndarray] | None = None):
         super().__init__(start, send, stop)
         self._directions, self._resolution, self._trajectory = kind, resolution, trajectory
+        self._race_paths = dict(race_paths or {})
 
     def compute(self):
         if self._resolution is None:        # chosen here, so the progress can name the grid
             self._resolution = resolution_for_budget(FullBatchObjective.of_session(self._start))
         trajectory = self._trajectory if len(self._trajectory) >= 2 else None
         return session_landscape(self._start, self._directions, self._resolution, trajectory=trajectory,
-                                 progress=self.report)
+                                 paths=self._race_paths, progress=self.report)
 
     def describe(self, fraction: float) -> str:
         grid = f"{self._resolution} × {self._resolution}"
