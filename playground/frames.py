@@ -82,9 +82,14 @@ def _grid_points(extent, resolution) -> np.ndarray:
 _projections: weakref.WeakKeyDictionary[Dataset, Projection] = weakref.WeakKeyDictionary()
 
 
+def has_plane(dataset: Dataset) -> bool:
+    """2-D points, or at least two inputs and two rows to find a plane in."""
+    return dataset.points_train is not None or (dataset.X_train.shape[1] >= 2 and dataset.X_train.shape[0] >= 2)
+
+
 def plane_of(dataset: Dataset) -> Projection | None:
     """The projection a data set without an input plane is drawn on (None for 2-D sets)."""
-    if dataset.points_train is not None:
+    if dataset.points_train is not None or not has_plane(dataset):
         return None
     if dataset not in _projections:
         _projections[dataset] = pca_projection(dataset.X_train)
@@ -96,9 +101,12 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def compute_grid(session: TrainingSession, extent=GRID_EXTENT, resolution: int = GRID_RESOLUTION) -> GridOutputs:
-    """Evaluate the network over its plane: the input plane of 2-D points, else a projection."""
+def compute_grid(session: TrainingSession, extent=GRID_EXTENT, resolution: int = GRID_RESOLUTION) -> GridOutputs | None:
+    """Evaluate the network over its plane: the input plane of 2-D points, else a
+    projection; None for data with a single input, which has no plane."""
     dataset = session.dataset
+    if not has_plane(dataset):
+        return None
     projection = plane_of(dataset)
     if projection is None:
         X = make_features(_grid_points(extent, resolution), dataset.feature_names)

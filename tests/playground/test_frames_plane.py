@@ -44,3 +44,15 @@ def test_two_d_sets_keep_the_input_plane():
     session = session_of("spiral.json")
     grid = compute_frame(session, 0.0).grid
     assert grid.axes == ("x1", "x2") and grid.points_train is None and plane_of(session.dataset) is None
+
+
+def test_one_input_data_has_no_plane_and_still_gets_frames(tmp_path):
+    from playground.project import load_project as load
+    table = tmp_path / "one.csv"
+    table.write_text("a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))
+    project = load(EXAMPLES / "iris.json").with_changes(
+        data={"source": {"csv": str(table), "target": "y", "task": "classification"}, "train_fraction": 0.8})
+    from playground.edits import fit_output
+    project = project.with_changes(**fit_output(project.document, "classification", 2))
+    frame = compute_frame(build_session(project), 0.0)
+    assert frame.grid is None and frame.evaluation.train_loss > 0
