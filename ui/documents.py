@@ -34,18 +34,33 @@ PROJECT_FILTER = "Projects (*.json);;All files (*)"
 
 
 class PathChooser:
-    """Native file dialogs; replace with any object with the same two methods to bypass them."""
+    """File dialogs; replace with any object with the same two methods to bypass them.
 
-    def __init__(self, parent):
-        self.parent = parent
+    ``native=False`` uses Qt's own dialog, whose directory a test can read.
+    """
 
-    def open_path(self, title: str, filters: str) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self.parent, title, "", filters)
-        return path or None
+    def __init__(self, parent, native: bool = True):
+        self.parent, self.native = parent, native
+
+    def dialog(self, title: str, filters: str, start: str, save: bool) -> QFileDialog:
+        """``start``: a folder, or a file path whose folder opens with the file name filled in."""
+        dialog = QFileDialog(self.parent, title, start, filters)
+        dialog.setAcceptMode(QFileDialog.AcceptSave if save else QFileDialog.AcceptOpen)
+        dialog.setFileMode(QFileDialog.AnyFile if save else QFileDialog.ExistingFile)
+        dialog.setOption(QFileDialog.DontUseNativeDialog, not self.native)
+        dialog.setAccessibleName(title)
+        return dialog
+
+    def _ask(self, dialog: QFileDialog) -> str | None:
+        chosen = dialog.selectedFiles() if dialog.exec() == QFileDialog.Accepted else []
+        dialog.deleteLater()
+        return chosen[0] if chosen and chosen[0] else None
+
+    def open_path(self, title: str, filters: str, folder: str = "") -> str | None:
+        return self._ask(self.dialog(title, filters, folder, save=False))
 
     def save_path(self, title: str, filters: str, suggested: str = "") -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self.parent, title, suggested, filters)
-        return path or None
+        return self._ask(self.dialog(title, filters, suggested, save=True))
 
 
 def _export_svg(view, item, path: str) -> None:
@@ -175,6 +190,36 @@ class Documents(QObject):
     def _error(self, title: str, exc: Exception) -> None:
         show_error(self.window, title, str(exc))
 
+    # -- where the dialogs open -----------------------------------------------------------
+    def folder_for(self, kind: str) -> str:
+        """The last folder a ``kind`` dialog was used in, else the current project file's
+        folder, else "" (the folder the app was started in)."""
+        folder = self.settings.last_folder(kind)
+        project = self.keeper.project
+        if not folder and project is not None and project.path is not None:
+            folder = str(Path(project.path).resolve().parent)
+        return folder
+
+    def _in_folder(self, kind: str, name: str) -> str:
+        folder = self.folder_for(kind)
+        return str(Path(folder) / name) if folder else name
+
+    def _ask_open(self, kind: str, title: str, filters: str) -> str | None:
+        path = self.chooser.open_path(title, filters, self.folder_for(kind))
+        if path:
+            self.settings.remember_folder(kind, path)
+        return path or None
+
+    def _ask_save(self, kind: str, title: str, filters: str, name: str) -> str | None:
+        path = self.chooser.save_path(title, filters, self._in_folder(kind, name))
+        if path:
+            self.settings.remember_folder(kind, path)
+        return path or None
+
+    def choose_csv(self) -> str | None:
+        """A CSV file to import, from the folder the last one came from."""
+        return self._ask_open("data", "Import a CSV file", "CSV files (*.csv);;All files (*)")
+
     # -- projects -----------------------------------------------------------------------
     def new_project(self) -> bool:
         """A blank network (input straight to one sigmoid output) on the circle data, to draw on."""
@@ -199,6 +244,7 @@ class Documents(QObject):
             return False
         self.keeper.load(project)
         self.settings.add_recent(str(Path(path).resolve()))
+        self.settings.remember_folder("projects", path)
         return True
 
     def new_from_example(self, path) -> bool:
@@ -221,17 +267,18 @@ class Documents(QObject):
             return False
         self.keeper.saved_as(path)
         self.settings.add_recent(str(Path(path).resolve()))
+        self.settings.remember_folder("projects", path)
         self.window.autosave.discard()
         return True
 
     def open_dialog(self) -> bool:
-        path = self.chooser.open_path("Open project", PROJECT_FILTER)
+        path = self._ask_open("projects", "Open project", PROJECT_FILTER)
         return bool(path) and self.open_project(path)
 
     def save_as_dialog(self) -> bool:
         project = self.keeper.project
-        suggested = str(project.path) if project.path else f"{project.name or 'project'}.json"
-        path = self.chooser.save_path("Save project as", PROJECT_FILTER, suggested)
+        name = Path(project.path).name if project.path else f"{project.name or 'project'}.json"
+        path = self._ask_save("projects", "Save project as", PROJECT_FILTER, name)
         return bool(path) and self.save_project(path)
 
     # -- exports ------------------------------------------------------------------------
@@ -284,29 +331,28 @@ class Documents(QObject):
 
     def export_weights_dialog(self, fmt: str):
         suffix = FILE_SUFFIX[fmt]
-        path = self.chooser.save_path(f"Export weights as {fmt}", f"{fmt} (*{suffix})", f"weights{suffix}")
+        path = self._ask_save("exports", f"Export weights as {fmt}", f"{fmt} (*{suffix})", f"weights{suffix}")
         return self.export_weights(fmt, path) if path else None
 
     def export_plot(self, name: str, path) -> bool:
-        """PNG or SVG (by suffix) of one plot; the network diagram is saved as a PNG screenshot."""
+        """PNG or SVG (by suffix) of one plot, or of the network diagram (without its controls)."""
         widget = self.plots[name]
         try:
-            if not hasattr(widget, "plot"):
-                if not widget.grab().save(str(path)):
-                    raise OSError(f"{path}: cannot write the image")
+            if hasattr(widget, "export_image"):
+                widget.export_image(str(path))
                 return True
             item = widget.plot.getPlotItem()
             if str(path).lower().endswith(".svg"):
                 _export_svg(widget.plot, item, str(path))
             else:
                 exporters.ImageExporter(item).export(str(path))
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             self._error("Cannot export the plot", exc)
             return False
         return True
 
     def export_plot_dialog(self, name: str, kind: str) -> bool:
-        path = self.chooser.save_path(f"Export {name} plot", f"{kind.upper()} (*.{kind})", f"{name}.{kind}")
+        path = self._ask_save("exports", f"Export {name} plot", f"{kind.upper()} (*.{kind})", f"{name}.{kind}")
         return bool(path) and self.export_plot(name, path)
 
     def export_history(self, path) -> bool:
@@ -318,5 +364,5 @@ class Documents(QObject):
         return True
 
     def export_history_dialog(self) -> bool:
-        path = self.chooser.save_path("Export loss history", "CSV (*.csv)", "loss_history.csv")
+        path = self._ask_save("exports", "Export loss history", "CSV (*.csv)", "loss_history.csv")
         return bool(path) and self.export_history(path)

@@ -5,7 +5,7 @@ through ``Documents``.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QRect, QSettings, QSize, Qt, QTimer
 from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QLineEdit,
                                QMainWindow, QTabWidget, QVBoxLayout, QWidget)
 
@@ -25,14 +25,16 @@ from ui.toolbar import TrainingToolbar
 from ui.panels.training_panel import TrainingPanel
 from ui.panels.race_panel import RacePanel
 from ui.panels.why_panel import WhyPanel
-from ui.panels.widgets import scrolling
 from ui.plots.boundary_plot import BoundaryPlot
 from ui.plots.gradients_plot import GradientsPlot
 from ui.plots.loss_plot import LossPlot
 from ui.plots.pacing import Pacer
 from ui.plots.weights_plot import WeightsPlot
+from ui.race_badge import RaceBadge
 from ui.recovery import Autosave, Prompter
+from ui.text_zoom import TextZoom, ZoomableDock
 from ui.theme import apply_theme
+from ui.window_layout import MAX_DEFAULT, DockLayout, PanelScroll
 
 # Qt's own child buttons and editors, named here so assistive tools can announce them.
 _INTERNAL_NAMES = {"qt_dockwidget_closebutton": ("Close panel", "Hide this panel (View menu brings it back)"),
@@ -88,6 +90,8 @@ class MainWindow(QMainWindow):
         self.toolbar = TrainingToolbar(self.controller, self)
         self.addToolBar(Qt.TopToolBarArea, self.toolbar)
         self.status = TrainingStatus(self.statusBar())
+        self.race_badge = RaceBadge()
+        self.statusBar().insertPermanentWidget(0, self.race_badge)
         # Tests replace documents.chooser to bypass the native file dialogs.
         self.documents = Documents(self, self.keeper, self.controller, self.settings,
                                    {"output": self.boundary, "loss": self.loss_plot, "weights": self.weights_plot,
@@ -97,16 +101,18 @@ class MainWindow(QMainWindow):
         self.autosave = Autosave(self.keeper, self.settings.q.fileName(), parent=self)
         self.editor_link = EditorLink(self.editor, self.keeper, self.controller, (self.toolbar.play_action,),
                                       self.statusBar(), self)
+        self.text_zoom = TextZoom(self, self.settings)
+        # After the layout has taken the new font (a posted event), the panels get their width.
+        self.text_zoom.changed.connect(lambda _: QTimer.singleShot(0, self.dock_layout.fit_panel_widths))
         build_menus(self)
         self._connect()
-        self._default_state = self.saveState()
+        self.keeper.load(project)           # first: the panels' sizes decide the docks' layout
         self._restore_settings()
         self.name_internal_controls()
-        self.keeper.load(project)
 
     # -- assembly ------------------------------------------------------------------------
     def _dock(self, key: str, title: str, widget: QWidget, area) -> QDockWidget:
-        dock = QDockWidget(title, self)
+        dock = ZoomableDock(title, self)
         dock.setObjectName(f"dock_{key}")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
@@ -119,17 +125,14 @@ class MainWindow(QMainWindow):
                              (Qt.TopRightCorner, Qt.RightDockWidgetArea),
                              (Qt.BottomRightCorner, Qt.RightDockWidgetArea)):
             self.setCorner(corner, area)
-        self._dock("data", "Data", scrolling(self.data_panel), Qt.LeftDockWidgetArea)
+        self._dock("data", "Data", PanelScroll(self.data_panel), Qt.LeftDockWidgetArea)
         self._dock("output", "Output over the input plane", self.boundary, Qt.RightDockWidgetArea)
-        self._dock("training", "Training", scrolling(self.training_panel), Qt.RightDockWidgetArea)
-        self._dock("loss", "Loss", self.loss_plot, Qt.BottomDockWidgetArea)
-        self._dock("weights", "Weight histograms per layer", self.weights_plot, Qt.BottomDockWidgetArea)
-        self._dock("gradients", "Gradient norm per layer", self.gradients_plot, Qt.BottomDockWidgetArea)
-        self.splitDockWidget(self.docks["loss"], self.docks["weights"], Qt.Horizontal)
-        self.splitDockWidget(self.docks["weights"], self.docks["gradients"], Qt.Horizontal)
-        self.resizeDocks([self.docks["data"], self.docks["output"]], [270, 400], Qt.Horizontal)
-        self.resizeDocks([self.docks["output"], self.docks["training"]], [420, 480], Qt.Vertical)
-        self.resizeDocks([self.docks["loss"]], [260], Qt.Vertical)
+        self._dock("training", "Training", PanelScroll(self.training_panel), Qt.RightDockWidgetArea)
+        for key, title, plot in (("loss", "Loss", self.loss_plot),
+                                 ("weights", "Weight histograms per layer", self.weights_plot),
+                                 ("gradients", "Gradient norm per layer", self.gradients_plot)):
+            self._dock(key, title, plot, Qt.BottomDockWidgetArea)
+        self.dock_layout = DockLayout(self, self.docks)
 
     def _connect(self) -> None:
         c = self.controller
@@ -156,6 +159,13 @@ class MainWindow(QMainWindow):
         c.explained.connect(self._show_curvature)
         self.race_panel.race_requested.connect(c.race)
         c.raced.connect(self.race_panel.show_race)
+        # A race runs beside training: its progress shows in its tab and, wherever the
+        # user is, in the status bar, and either can cancel it.
+        for shows in (self.race_panel, self.race_badge):
+            c.race_busy.connect(shows.set_racing)
+            c.race_progress.connect(shows.show_progress)
+            shows.cancel_requested.connect(c.cancel_race)
+        self.race_badge.show_requested.connect(lambda: self.views.setCurrentWidget(self.race_panel))
         c.error.connect(lambda _: self.race_panel.race_failed())
         self.toolbar.reset_action.triggered.connect(self.banner.hide)
         self.toolbar.speed.currentIndexChanged.connect(
@@ -183,8 +193,12 @@ class MainWindow(QMainWindow):
         layers = [s.node.id for s in info.plan.dense_steps]
         self.network_view.set_session(info)
         self.boundary.set_session(info)
+        self._name_output_dock(info)
+        self._fit_output_dock(self.boundary.has_plane)
         self.weights_plot.set_layers(layers)
         self.gradients_plot.set_layers(layers)
+        if self.text_zoom.factor != 1.0:
+            self.text_zoom.apply_to_plots()     # axes a view made for this session start at pyqtgraph's size
         self.loss_plot.clear()
         self.status.clear()
         self.banner.hide()
@@ -206,6 +220,21 @@ class MainWindow(QMainWindow):
             view.show_frame(frame)
         self.pacer.frame()
         self.frames_received += 1
+
+    def _name_output_dock(self, info) -> None:
+        """The output dock says which plane it shows: the data's own, or a projection."""
+        if info.dataset.points_train is not None:
+            title = "Output over the input plane"
+        else:
+            title = "Output over the data's principal plane" if self.boundary.has_plane else "Output"
+        self.docks["output"].setWindowTitle(title)
+
+    def _fit_output_dock(self, has_plane: bool) -> None:
+        """No plane to draw on (one input): the output dock holds a short message, so it gives
+        its height away."""
+        # Room for the message wrapped a little narrower than now: the dock may be narrowed.
+        width = max(150, int(self.boundary.width() * 0.8))
+        self.dock_layout.fit_output(has_plane, self.boundary.heightForWidth(width) + 8)
 
     def _clear_results(self) -> None:
         for panel in self.result_panels:
@@ -240,7 +269,7 @@ class MainWindow(QMainWindow):
 
     # -- small actions ------------------------------------------------------------------------
     def _choose_csv(self) -> None:
-        path = self.documents.chooser.open_path("Import a CSV file", "CSV files (*.csv);;All files (*)")
+        path = self.documents.choose_csv()
         if path:
             self.data_panel.import_csv(path)
 
@@ -262,10 +291,22 @@ class MainWindow(QMainWindow):
         self.settings.theme = name
 
     def reset_layout(self) -> None:
-        for dock in self.docks.values():
-            dock.setFloating(False)
-            dock.show()
-        self.restoreState(self._default_state)
+        """Every panel back in the default arrangement for the window's present size."""
+        self.dock_layout.arrange(self.size())
+        if self.controller.session_info is not None:
+            self._fit_output_dock(self.boundary.has_plane)
+
+    def fit_to_screen(self, area: QRect | None = None) -> None:
+        """Size the window to ``area`` (the screen's available area by default, up to
+        MAX_DEFAULT) and arrange the docks for that size."""
+        screen = self.screen() or QApplication.primaryScreen()
+        area = area or screen.availableGeometry()
+        # The window manager's frame comes on top of the size set here.
+        frame = self.frameGeometry().size() - self.geometry().size() if self.isVisible() else QSize(0, 0)
+        size = (area.size() - frame).boundedTo(MAX_DEFAULT)
+        self.resize(size)
+        self.move(area.topLeft())
+        self.dock_layout.arrange(size)
 
     def show_guide(self) -> None:
         if self._guide is None:
@@ -278,13 +319,14 @@ class MainWindow(QMainWindow):
 
     # -- settings and closing ---------------------------------------------------------------
     def _restore_settings(self) -> None:
+        self.text_zoom.apply()              # first: the text size decides the panels' sizes
         geometry, state = self.settings.window_state()
         if geometry is not None:
             self.restoreGeometry(geometry)
+            if state is None or not self.restoreState(state):
+                self.dock_layout.arrange(self.size())
         else:
-            self.resize(1600, 1000)
-        if state is not None:
-            self.restoreState(state)
+            self.fit_to_screen()
         self.set_theme(self.settings.theme if self.settings.theme in self.theme_actions else "light")
         self.toolbar.set_speed_label(self.settings.speed)
 

@@ -17,7 +17,9 @@ PLOT_NAMES = {"output": "Output", "loss": "Loss", "weights": "Weights", "gradien
 def _add(menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
     action = menu.addAction(text)
     action.triggered.connect(lambda _=False: slot())
-    if shortcut is not None:
+    if isinstance(shortcut, list):
+        action.setShortcuts(shortcut)
+    elif shortcut is not None:
         action.setShortcut(shortcut)
     if tip:
         action.setStatusTip(tip)
@@ -48,8 +50,7 @@ def build_file_menu(window) -> None:
                                                     tip=f"Write the current weights as {fmt}")
     plots = menu.addMenu("Export plot")
     for name, title in PLOT_NAMES.items():
-        kinds = ("png",) if name == "network" else ("png", "svg")
-        for kind in kinds:
+        for kind in ("png", "svg"):
             window.file_actions[f"plot_{name}_{kind}"] = _add(plots, f"{title} ({kind.upper()})",
                                                               partial(docs.export_plot_dialog, name, kind))
     window.file_actions["history"] = _add(menu, "Export loss history (CSV)…", docs.export_history_dialog,
@@ -83,6 +84,14 @@ def build_view_menu(window) -> None:
     menu.addAction(window.toolbar.toggleViewAction())
     menu.addSeparator()
     _add(menu, "Reset layout", window.reset_layout, tip="Put every panel back where it started")
+    menu.addSeparator()
+    zoom = window.text_zoom
+    window.zoom_actions = {
+        "in": _add(menu, "Zoom In", zoom.zoom_in, [QKeySequence(QKeySequence.ZoomIn), QKeySequence("Ctrl+=")],
+                   "Larger text everywhere, plots included (for a projector)"),
+        "out": _add(menu, "Zoom Out", zoom.zoom_out, [QKeySequence(QKeySequence.ZoomOut)], "Smaller text"),
+        "reset": _add(menu, "Reset Zoom", zoom.reset, [QKeySequence("Ctrl+0")], "Text at the system's size")}
+    menu.addSeparator()
     theme_menu = menu.addMenu("Theme")
     group = QActionGroup(window)
     window.theme_actions = {}

@@ -6,6 +6,7 @@ string with some back ends, which would silently break the recent-files menu.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
@@ -13,6 +14,8 @@ from ui.toolbar import DEFAULT_SPEED
 
 ORGANIZATION, APPLICATION = "nn-playground", "NN Playground"
 MAX_RECENT = 8
+# Each kind of file dialog remembers its own last folder: projects, exports, data (CSV).
+FOLDER_KINDS = ("projects", "exports", "data")
 
 
 def default_settings() -> QSettings:
@@ -64,6 +67,33 @@ class AppSettings:
     @speed.setter
     def speed(self, label: str) -> None:
         self.q.setValue("speed", label)
+
+    @staticmethod
+    def _folder_key(kind: str) -> str:
+        if kind not in FOLDER_KINDS:
+            raise ValueError(f"unknown kind of folder {kind!r}; expected one of {', '.join(FOLDER_KINDS)}")
+        return f"folders/{kind}"
+
+    def last_folder(self, kind: str) -> str:
+        """The folder the last ``kind`` dialog was used in ("" if none, or if it has gone)."""
+        folder = self._text(self._folder_key(kind))
+        return folder if folder and Path(folder).is_dir() else ""
+
+    def remember_folder(self, kind: str, path) -> None:
+        """Remember the folder of the file ``path`` for the next ``kind`` dialog."""
+        self.q.setValue(self._folder_key(kind), str(Path(path).resolve().parent))
+
+    @property
+    def text_zoom(self) -> float:
+        """The text size as a multiple of the system's (1.0 = as the system has it)."""
+        try:
+            return float(self.q.value("text_zoom", 1.0))
+        except (TypeError, ValueError):
+            return 1.0
+
+    @text_zoom.setter
+    def text_zoom(self, factor: float) -> None:
+        self.q.setValue("text_zoom", float(factor))
 
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
         geometry, state = self.q.value("geometry"), self.q.value("window_state")

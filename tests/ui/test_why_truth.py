@@ -82,7 +82,7 @@ def test_curvature_shows_the_saddle_and_its_spectrum(panel):
     x, y = panel.spectrum_dots.getData()
     assert len(y) == len(k.ritz_values) == s.network.params.size
     np.testing.assert_allclose(np.sort(y), k.ritz_values)
-    assert f"{k.negative} of {len(y)} negative" in panel.spectrum_plot.getPlotItem().titleLabel.text
+    assert f"{k.negative} of {len(y)} negative" in panel.title(panel.spectrum_plot)
     # spiral trains with Adam on minibatches: no 2/lambda verdict, and the noise is named
     assert "no 2/λ limit applies" in text and "minibatch" in text and "× the limit" not in text
 

@@ -14,10 +14,10 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 from playground.explain import Explanation, ExplainRequest
 from ui.panels.staleness import MeasuredAt
@@ -26,9 +26,30 @@ from ui.panels.widgets import fill_with, signals_blocked
 from ui.plots.base import theme_plot
 from ui.theme import NEGATIVE, POSITIVE
 
-CONTENT_MIN_HEIGHT = 720   # text, three plots of ~200 px and the curvature facts
+PLOT_MIN_HEIGHT = 170     # below this the curves are hard to read: the tab scrolls instead
+HEADING = "Why the derivative of the transfer function?"
 NOT_MEASURED = "Curvature not measured yet for these weights."
 AUTO_INTERVAL_S = 0.5      # while training runs, ask for a fresh explanation at most this often
+
+
+def _wrapping_label(text: str, name: str) -> QLabel:
+    """A title that wraps onto a second line in a narrow column instead of being cut off."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignHCenter)
+    label.setAccessibleName(name)
+    label.setToolTip(text)
+    label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)     # never widens the panel
+    return label
+
+
+class _ShortPlot(pg.PlotWidget):
+    """A plot that asks for PLOT_MIN_HEIGHT, not pyqtgraph's 480 px: the scroll area sizes
+    the panel by its height for the width, and should only scroll when the text needs it.
+    Spare height still goes to the plots (they stretch)."""
+
+    def sizeHint(self) -> QSize:
+        return QSize(super().sizeHint().width(), PLOT_MIN_HEIGHT)
 
 
 def _spin(name: str, tip: str) -> QSpinBox:
@@ -86,8 +107,15 @@ class WhyPanel(QWidget):
         self.check = QLabel()
         self.check.setWordWrap(True)
         self.check.setAccessibleName("Finite-difference check")
-        rule = QGroupBox("Why the derivative of the transfer function?")
+        # A label, not the group box's title: a title cannot wrap, so a narrow tab cut it off.
+        self.heading = _wrapping_label(HEADING, "Why? heading")
+        self.heading.setAlignment(Qt.AlignLeft)
+        bold = QFont()              # only the weight: the size follows the text zoom
+        bold.setBold(True)
+        self.heading.setFont(bold)
+        rule = QGroupBox()
         rule_layout = QVBoxLayout(rule)
+        rule_layout.addWidget(self.heading)
         rule_layout.addLayout(chooser)
         rule_layout.addWidget(self.formula)
         rule_layout.addWidget(self.check)
@@ -136,13 +164,16 @@ class WhyPanel(QWidget):
         facts.addRow("Dead units:", self.dead)
 
         plots = QHBoxLayout()
-        plots.addWidget(self.profile_plot)
-        plots.addWidget(self.slice_plot)
-        plots.addWidget(self.spectrum_plot)
-        # On a small screen the text must not be squeezed into clipped lines: the
-        # content keeps a readable height and scrolls instead.
+        for plot in (self.profile_plot, self.slice_plot, self.spectrum_plot):
+            column = QVBoxLayout()
+            column.setSpacing(0)
+            column.addWidget(self.titles[plot])
+            column.addWidget(plot, 1)
+            plots.addLayout(column)
+        # On a small screen the text is not squeezed into clipped lines: the scroll
+        # area gives the word-wrapped labels their height for the width, and the plots
+        # keep PLOT_MIN_HEIGHT; the rest scrolls.
         content = QWidget()
-        content.setMinimumHeight(CONTENT_MIN_HEIGHT)
         layout = QVBoxLayout(content)
         layout.addWidget(rule)
         layout.addLayout(plots, 1)
@@ -153,14 +184,25 @@ class WhyPanel(QWidget):
         for plot in (self.profile_plot, self.slice_plot, self.spectrum_plot):
             theme_plot(plot, theme)
 
-    @staticmethod
-    def _plot(title: str, tip: str) -> pg.PlotWidget:
-        plot = pg.PlotWidget(title=title)
+    def _plot(self, title: str, tip: str) -> pg.PlotWidget:
+        """A plot with its title in a QLabel above it (pyqtgraph's title cannot wrap)."""
+        plot = _ShortPlot()
         plot.setAccessibleName(title)
         plot.setToolTip(tip)
-        plot.setMinimumSize(200, 190)
+        plot.setMinimumSize(160, PLOT_MIN_HEIGHT)
         plot.showGrid(x=True, y=True, alpha=0.2)
+        if not hasattr(self, "titles"):
+            self.titles: dict[pg.PlotWidget, QLabel] = {}
+        self.titles[plot] = _wrapping_label(title, f"{title} (title)")
         return plot
+
+    def set_title(self, plot: pg.PlotWidget, text: str) -> None:
+        label = self.titles[plot]
+        label.setText(text)
+        label.setToolTip(text)
+
+    def title(self, plot: pg.PlotWidget) -> str:
+        return self.titles[plot].text()
 
     # -- what to explain ---------------------------------------------------------------
     def set_plan(self, plan, n_train_rows: int) -> None:
@@ -227,7 +269,7 @@ class WhyPanel(QWidget):
         else:
             self.slope_curve.setData([], [])
             self.z_dots.setData(p.z_values, np.zeros_like(p.z_values))
-        self.profile_plot.setTitle(f"{c.node} ({c.activation}): f grey, f' blue")
+        self.set_title(self.profile_plot, f"{c.node} ({c.activation}): f grey, f' blue")
         self.slice_curve.setData(e.loss_slice.steps, e.loss_slice.losses)
         self.step_mark.setValue(e.gradient_step)
         self.step_mark.setVisible(bool(np.isfinite(e.gradient_step)))
@@ -250,17 +292,18 @@ class WhyPanel(QWidget):
         if self._measured.moved_to(step):
             self.curvature.setText(f"<i>{self._measured.notice(step)} Press Measure curvature again.</i><br>"
                                    f"{self._curvature_html}")
-            self.spectrum_plot.setTitle(f"{self.spectrum_plot.getPlotItem().titleLabel.text} (out of date)")
+            if not self.title(self.spectrum_plot).endswith("(out of date)"):
+                self.set_title(self.spectrum_plot, f"{self.title(self.spectrum_plot)} (out of date)")
 
     def clear_results(self) -> None:
         """A new network or fresh weights: earlier measurements say nothing about them."""
         self._measured.clear()
         self.curvature.setText(NOT_MEASURED)
         self.spectrum_dots.setData([], [])
-        self.spectrum_plot.setTitle("Hessian eigenvalues")
+        self.set_title(self.spectrum_plot, "Hessian eigenvalues")
 
     def _show_spectrum(self, k) -> None:
         values = np.asarray(k.ritz_values, dtype=np.float64)
         brushes = [pg.mkBrush(NEGATIVE if v < -k.noise else POSITIVE) for v in values]
         self.spectrum_dots.setData(np.arange(len(values)), values, brush=brushes)
-        self.spectrum_plot.setTitle(f"Hessian: {k.negative} of {len(values)} negative")
+        self.set_title(self.spectrum_plot, f"Hessian: {k.negative} of {len(values)} negative")
