@@ -33,7 +33,7 @@ from playground.frames import GRID_RESOLUTION      # the app evaluates the netwo
 
 FORMAT = "nn-playground/1"
 _TOP_KEYS = {"format", "name", "note", "seed", "dtype", "data", "network", "training", "layout"}
-_DATA_KEYS = {"source", "samples", "noise", "train_fraction", "features", "standardize"}
+_DATA_KEYS = {"source", "samples", "noise", "train_fraction", "features", "standardize", "added", "removed"}
 _TRAINING_KEYS = {"loss", "optimizer", "batch_size", "shuffle", "schedule", "regularization", "ablate_derivative"}
 MAX_SAMPLES = 10_000_000
 # The project format's defaults for sections a file may leave out: one home, used by
@@ -333,7 +333,8 @@ def load_project_data(project: Project, seed: int | None = None) -> Dataset:
                             train_fraction=data.get("train_fraction", 0.5),
                             features=tuple(data.get("features", DEFAULT_FEATURES)),
                             seed=project.seed if seed is None else seed, base_dir=project.base_dir,
-                            standardize=data.get("standardize", False), dtype=project.dtype)
+                            standardize=data.get("standardize", False), dtype=project.dtype,
+                            added=data.get("added", ()), removed=data.get("removed", ()))
     except ConfigError as exc:
         raise ConfigError(f"{project.path}: {exc}" if project.path else str(exc)) from None
 

@@ -16,13 +16,14 @@ import numpy as np
 from engine.data.csv_source import TASKS, load_csv, standardization
 from engine.data.features import FEATURES, check_feature_names, make_features
 from engine.data.generators import GENERATORS, Generator
+from engine.data.hand_points import MAX_ADDED, check_point_edits, kept, refuse_point_edits
 from engine.data.shipped import SHIPPED, ShippedDataset
 from engine.errors import DataError
 from engine.validate import float_dtype, number
 
 __all__ = [
     "Dataset", "load_dataset", "DEFAULT_SAMPLES", "DEFAULT_FEATURES", "source_names", "make_features", "FEATURES",
-    "GENERATORS", "Generator", "SHIPPED", "ShippedDataset", "load_csv", "source_target",
+    "GENERATORS", "Generator", "SHIPPED", "ShippedDataset", "load_csv", "source_target", "MAX_ADDED",
 ]
 
 _CSV_KEYS = ("csv", "target", "task", "standardize", "features", "missing")
@@ -35,7 +36,9 @@ class Dataset:
     X arrays are [n, n_features].  For classification y is int64 [n] holding the
     index into ``classes`` (the sorted original labels); for regression y is
     [n, n_outputs] and ``classes`` is ().  ``points_*`` are the raw 2-D coordinates
-    of a generated set (for plotting), None for CSV and shipped sets.
+    of a generated set (for plotting), None for CSV and shipped sets.  ``generated_*``
+    hold each row's index in the generator's order, -1 for a point added by hand
+    (those are the training set's last rows, in the order of ``data.added``).
     """
 
     X_train: np.ndarray
@@ -52,6 +55,8 @@ class Dataset:
     input_shift: np.ndarray | None = None
     input_scale: np.ndarray | None = None
     image_shape: tuple[int, int] | None = None     # each row is an image of this shape (digits)
+    generated_train: np.ndarray | None = None
+    generated_test: np.ndarray | None = None
 
     @property
     def input_scaling(self) -> tuple[np.ndarray, np.ndarray] | None:
@@ -121,7 +126,7 @@ DEFAULT_FEATURES = ("x1", "x2")         # the raw coordinates, no derived featur
 
 def load_dataset(source, *, samples: int = DEFAULT_SAMPLES, noise: float = 0.0, train_fraction: float = 0.5,
                  features: Sequence[str] = DEFAULT_FEATURES, seed: int = 0, base_dir=None,
-                 standardize: bool = False, dtype=np.float64) -> Dataset:
+                 standardize: bool = False, dtype=np.float64, added=(), removed=()) -> Dataset:
     """Build the data set a project's ``data`` section describes, split into train and test.
 
     ``source`` is a generator name, ``"iris"``/``"digits"``, or a dict
@@ -132,11 +137,16 @@ def load_dataset(source, *, samples: int = DEFAULT_SAMPLES, noise: float = 0.0, 
 
     The split is a permutation seeded by ``seed``; ``train_fraction == 1.0``
     trains on every row in file order and leaves the test set empty.
+
+    ``added`` ([[x1, x2, label], ...]) and ``removed`` (generated indices) are points
+    placed or deleted by hand on a generated set (engine.data.hand_points): the split
+    is made on the generated points, the removed ones then leave their side of it and
+    the added ones join the training set, last.
     """
     dt = _check_dtype(dtype)
     fraction = _check_train_fraction(train_fraction)
     seed = _check_seed(seed)
-    points, image_shape = None, None
+    points, image_shape, edits = None, None, None
     if isinstance(source, dict):
         X, y, names, classes, task, standardize = _read_csv_source(source, base_dir, standardize)
     elif isinstance(source, str) and source in GENERATORS:
@@ -147,6 +157,7 @@ def load_dataset(source, *, samples: int = DEFAULT_SAMPLES, noise: float = 0.0, 
         points, y = gen.fn(samples, noise, np.random.default_rng([seed, 0]))
         X, task = make_features(points, names), gen.task
         classes = (0, 1) if task == "classification" else ()
+        edits = check_point_edits(added, removed, len(points), task, len(classes))
     elif isinstance(source, str) and source in SHIPPED:
         if not isinstance(standardize, bool):
             raise DataError(f"data.standardize: must be true or false, got {standardize!r}")
@@ -158,6 +169,8 @@ def load_dataset(source, *, samples: int = DEFAULT_SAMPLES, noise: float = 0.0, 
                         f"{', '.join(source_names())}, or a CSV file as "
                         '{"csv": path, "target": column, "task": "classification" | "regression"}')
 
+    if edits is None:
+        refuse_point_edits(added, removed, source)
     scaling = None
     if points is None and standardize:
         scaling = standardization(X, names)
@@ -175,14 +188,31 @@ def load_dataset(source, *, samples: int = DEFAULT_SAMPLES, noise: float = 0.0, 
 
     X = X.astype(dt, copy=False)
     y = y.astype(np.int64 if task == "classification" else dt, copy=False)
+    if edits is not None:
+        return _edited(X, y, points, train, test, edits, task, classes, names)
     return Dataset(
         X_train=X[train], y_train=y[train], X_test=X[test], y_test=y[test],
         task=task, classes=tuple(classes), feature_names=tuple(names),
-        points_train=None if points is None else points[train],
-        points_test=None if points is None else points[test],
         input_shift=None if scaling is None else scaling[0],
         input_scale=None if scaling is None else scaling[1],
         image_shape=image_shape,
+    )
+
+
+def _edited(X, y, points, train, test, edits, task, classes, names) -> Dataset:
+    """A generated set with its hand edits: removed rows out of both sides, added ones last in training."""
+    train, test = kept(train, edits.removed), kept(test, edits.removed)
+    if len(train) + len(edits.points) < 1:
+        raise DataError("data.removed: removes every training row; keep or add at least one training point")
+    X_added = make_features(edits.points, names).astype(X.dtype, copy=False)
+    added_rows = np.full(len(edits.points), -1, dtype=np.int64)
+    return Dataset(
+        X_train=np.concatenate([X[train], X_added]),
+        y_train=np.concatenate([y[train], edits.labels.astype(y.dtype, copy=False)]),
+        X_test=X[test], y_test=y[test],
+        task=task, classes=tuple(classes), feature_names=tuple(names),
+        points_train=np.concatenate([points[train], edits.points]), points_test=points[test],
+        generated_train=np.concatenate([train, added_rows]), generated_test=test,
     )
 
 

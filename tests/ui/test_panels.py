@@ -46,7 +46,7 @@ def test_csv_import_through_the_dialog(qtbot, window, tmp_path):
         assert window.data_panel.import_csv(str(table))
     data = blocker.args[0].dataset
     assert data.feature_names == ("a", "b") and data.n_classes == 2
-    assert not window.boundary.plot.isVisible()          # no input plane for CSV rows
+    assert window.boundary.plot.isVisible() and not window.boundary.message.isVisible()   # on a projected plane
     assert "points.csv" in window.data_panel.loaded.text()
 
 

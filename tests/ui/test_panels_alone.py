@@ -146,3 +146,17 @@ def test_removing_f_prime_is_a_click_and_shows_on_a_loaded_project(qtbot):
     assert changed.training["ablate_derivative"] is True and keep_weights
     panel.show_project(changed)
     assert panel.ablate.isChecked()
+
+
+def test_another_data_set_drops_the_points_edited_by_hand(qtbot):
+    project = spiral()
+    edited = project.with_changes(data=dict(project.data, added=[[1.0, 2.0, 1]], removed=[0, 3]))
+    panel = shown(qtbot, DataPanel(), edited)
+    with qtbot.waitSignal(panel.rebuild_requested) as blocker:
+        click_source(qtbot, panel, "iris")
+    data = accepted(edited, blocker.args[0]).data
+    assert "added" not in data and "removed" not in data
+    with qtbot.waitSignal(panel.rebuild_requested) as blocker:
+        qtbot.mouseClick(panel.regenerate, Qt.LeftButton)
+    changed = accepted(edited, blocker.args[0])
+    assert changed.seed == edited.seed + 1 and "removed" not in changed.data and changed.data["added"]

@@ -208,6 +208,8 @@ class DataPanel(QWidget):
             self.show_project(self._project)     # the selection goes back to the project's source
             return
         data = self._data(source=name)
+        for key in ("added", "removed"):       # points edited by hand belong to the set they were edited on
+            data.pop(key, None)
         if name in GENERATORS:
             data.pop("standardize", None)
             data.setdefault("samples", DEFAULT_SAMPLES)
@@ -246,7 +248,10 @@ class DataPanel(QWidget):
 
     def _emit_seed(self, seed: int) -> None:
         if self._project is not None:
-            self.rebuild_requested.emit({"seed": seed}, False)
+            sections = {"seed": seed}
+            if "removed" in self._project.data:     # indices into the points of the old seed: meaningless now
+                sections["data"] = {k: v for k, v in self._project.data.items() if k != "removed"}
+            self.rebuild_requested.emit(sections, False)
 
     def import_csv(self, path: str) -> bool:
         """Show the file in the import dialog, and use it as the user set it up there."""
