@@ -48,6 +48,7 @@ Frames are built at most every FRAME_INTERVAL however fast training runs.
 from __future__ import annotations
 
 import math
+import numbers
 import pickle
 import sys
 import threading
@@ -63,6 +64,7 @@ from engine.errors import ConfigError
 from engine.graph import Plan
 from engine.race import RaceStart
 from engine.session import TrainingSession
+from engine.validate import brief, number
 from playground.engine_jobs import (LANDSCAPE_KINDS, TRAIL_INTERVAL, BackgroundJob, LandscapeJob, RaceJob,
                                     StepSizeDemoJob, WeightTrail)
 from playground.explain import ExplainRequest, explain, trace_row as row_trace
@@ -232,6 +234,25 @@ class EngineLoop:
         self._session.set_schedule(spec)
         self._frame_due = True
 
+    def set_weight(self, tensor: str, index: tuple, value: float) -> None:
+        """One weight or bias set by hand (the neuron view's edge editor), between two
+        training chunks; the next frame shows its loss, output map and views at once.
+
+        The optimiser keeps its state (momentum, Adam's moments), as after torch's
+        ``with torch.no_grad(): w[j, i] = value``: one edited weight must not wipe what
+        the optimiser has learnt about every other weight.  The next update therefore
+        starts from the new value with the old velocity.  A divergence stays until
+        Reset or a new learning rate (one weight rarely cures it)."""
+        target = self._session.network.tensors.get(tensor) if isinstance(tensor, str) else None
+        if target is None:
+            names = ", ".join(self._session.network.tensors)
+            raise ConfigError(f"Cannot set {brief(tensor)}: this network has no such weight tensor (it has {names})")
+        at = _checked_index(tensor, index, target.shape)
+        largest = float(np.finfo(target.dtype).max)        # a float32 network cannot hold 1e300
+        name = f"{tensor}[{', '.join(map(str, at))}]"
+        target[at] = number(f"Cannot set {name} to {brief(value)}", value, low=-largest, high=largest)
+        self._frame_due = True
+
     def explain(self, request: ExplainRequest) -> None:
         try:
             self._send("explained", explain(self._session, request))
@@ -249,7 +270,8 @@ class EngineLoop:
         if self._busy_with() is not None:
             self._send("error", f"{self._busy_with()} is already running: cancel it or wait for it to finish.")
             return
-        self._start_job(RaceJob(RaceStart.of(self._session), self._send, self._stop, tuple(methods), int(budget)))
+        self._start_job(RaceJob(RaceStart.of(self._session), self._send, self._stop, tuple(methods), int(budget),
+                                self._trail))
 
     def step_size_demo(self, steps: int) -> None:
         """Plain gradient descent at 0.5, 0.9 and 1.1 x 2/lambda_max from the current weights."""
@@ -270,7 +292,8 @@ class EngineLoop:
                                                   "directions come from the path training took, and there is no "
                                                   "path yet. Train a few steps first.")
         else:
-            self._start_job(LandscapeJob(RaceStart.of(s), self._send, self._stop, kind, resolution, trajectory))
+            self._start_job(LandscapeJob(RaceStart.of(s), self._send, self._stop, kind, resolution, trajectory,
+                                         self._trail.race_paths()))
 
     def cancel_race(self) -> None:
         """Stop the running race at its next evaluation; what it has so far is sent, marked."""
@@ -429,6 +452,18 @@ class EngineLoop:
             self._send("frame", frame, None)
 
 
+def _checked_index(tensor: str, index, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """``index`` as a tuple of ints inside ``shape`` (ConfigError naming what is wrong)."""
+    roles = ("row (the unit it feeds)", "column (the input it comes from)") if len(shape) == 2 else ("unit",)
+    where = f"Cannot set {tensor} at {brief(index)}"
+    if not isinstance(index, (tuple, list)) or len(index) != len(shape):
+        raise ConfigError(f"{where}: it is indexed [{', '.join(roles)}], shape {list(shape)}")
+    for i, size, role in zip(index, shape, roles):
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Integral) or not 0 <= i < size:
+            raise ConfigError(f"{where}: its {role} must be an integer in 0..{size - 1}, got {brief(i)}")
+    return tuple(int(i) for i in index)
+
+
 # What the GUI may send (see the module docstring); set_project, stop, set_speed and
 # the cancels work before any session exists, the others wait for one.
 COMMANDS = frozenset({
@@ -436,7 +471,7 @@ COMMANDS = frozenset({
     EngineLoop.epoch, EngineLoop.reset, EngineLoop.set_learning_rate, EngineLoop.set_optimizer,
     EngineLoop.set_schedule, EngineLoop.explain, EngineLoop.race, EngineLoop.set_speed,
     EngineLoop.request_frame, EngineLoop.stop, EngineLoop.cancel_race, EngineLoop.trace_row,
-    EngineLoop.step_size_demo, EngineLoop.landscape, EngineLoop.cancel_job,
+    EngineLoop.step_size_demo, EngineLoop.landscape, EngineLoop.cancel_job, EngineLoop.set_weight,
 })
 SESSION_FREE = frozenset({EngineLoop.set_project, EngineLoop.stop, EngineLoop.set_speed, EngineLoop.cancel_race,
                           EngineLoop.cancel_job})

@@ -204,6 +204,7 @@ class TrainingController(QObject):
     step_size_demo_ready = Signal(object)       # engine.step_size_demo.StepSizeDemo
     landscape_ready = Signal(object)    # engine.landscape.LossLandscape
     job_failed = Signal(str, str)       # kind, why (in words; the job then ends with job_busy(kind, False))
+    reset_requested = Signal()          # reset() was called: edits of the current weights are moot
     _posted = Signal()                  # the inbox went from empty to full (emitted by the reader thread)
 
     def __init__(self, parent=None):
@@ -277,13 +278,20 @@ class TrainingController(QObject):
     def toggle(self) -> None: self._send(EngineLoop.toggle)
     def step(self, n: int = 1) -> None: self._send(EngineLoop.step, int(n))
     def epoch(self) -> None: self._send(EngineLoop.epoch)
-    def reset(self) -> None: self._send(EngineLoop.reset)     # also pauses
+    def reset(self) -> None:
+        """Fresh weights (also pauses); ``reset_requested`` tells who holds edits of the old ones."""
+        self._send(EngineLoop.reset)
+        self.reset_requested.emit()
     def set_learning_rate(self, lr: float) -> None: self._send(EngineLoop.set_learning_rate, lr)
     def set_optimizer(self, spec: dict) -> None: self._send(EngineLoop.set_optimizer, dict(spec))
     def set_schedule(self, spec: dict | None) -> None:
         self._send(EngineLoop.set_schedule, None if spec is None else dict(spec))
     def set_speed(self, steps_per_second: float | None) -> None: self._send(EngineLoop.set_speed, steps_per_second)
     def request_frame(self) -> None: self._send(EngineLoop.request_frame)
+    def set_weight(self, tensor: str, index: tuple, value: float) -> None:
+        """``tensor``[``index``] = ``value`` ("h1.weight", (unit, source) or "h1.bias", (unit,)),
+        between two training chunks; the optimiser keeps its state (see EngineLoop.set_weight)."""
+        self._send(EngineLoop.set_weight, tensor, index, value)     # checked there, with a message
     def explain(self, request: ExplainRequest) -> None: self._send(EngineLoop.explain, request)
     def race(self, methods: tuple, budget: int) -> None: self._send(EngineLoop.race, tuple(methods), int(budget))
     def cancel_race(self) -> None: self._send(EngineLoop.cancel_race)

@@ -19,6 +19,9 @@ holds the GIL:
   buckets change; heatmaps repaint on top of it by blitting.  Both follow the
   window's draw clock (ui.plots.pacing).
 
+A click on an edge opens the weight editor (ui.weight_editor) beside it: only clicks
+are hit-tested, so the per-frame cost is the same with or without it.
+
 Text is drawn at the widget's font size whatever the zoom (ui.network_labels), so
 View > Zoom enlarges it and a deep network's labels stay readable.  Edges that skip
 columns (a residual's shortcut) run along lanes below the columns they skip, never
@@ -39,6 +42,7 @@ from ui.layer_controls import LayerControls
 from ui.network_labels import ABOVE, BELOW, LEFT, DiagramLabels
 from ui.plots.neuron_maps import NeuronMaps
 from ui.theme import NEGATIVE, NEUTRAL, POSITIVE, diverging_lut_bgra, plot_colors
+from ui.weight_editor import WeightEditor
 
 RADIUS = 17
 EDGE_HIT_WIDTH = 8.0       # width (scene units) of the band around an edge where a click selects it
@@ -53,6 +57,8 @@ LANE_GAP = 16         # skip edges run this far below the columns they skip...
 LANE_PITCH = 5        # ...one lane per edge, this far apart
 MORE_ROOM = 30        # below a node whose "+N more" label the lanes must clear
 EXPORT_PIXEL_RATIO = 2    # PNG pixels per point of the exported diagram
+EDITOR_OFFSET = 14        # screen pixels between the clicked point and the weight editor's corner
+PICKED_WIDTH = 7          # screen pixels: the halo under the edge being edited
 
 
 def layer_depths(plan) -> dict[str, int]:
@@ -208,8 +214,12 @@ class _Canvas(QGraphicsView):
 
 class NetworkView(QWidget):
     network_edited = Signal(dict)        # a new ``network`` section from the +/- buttons
-    weight_clicked = Signal(str, int, int)   # dense node id, unit j, source i of the clicked edge
+    weight_clicked = Signal(str, int, int)   # dense node id, unit j, source i: "Chain rule in the Why? tab"
     editor_requested = Signal()          # "Open the Graph editor" (networks the buttons cannot edit)
+    # The weight editor (ui.weight_editor): tensor name ("h2.weight") and index (unit j, source i).
+    weight_selected = Signal(str, object)                # an edge was clicked: its editor opened
+    weight_edited = Signal(str, object, float, float, bool)  # tensor, index, old, new, merge: one undoable edit
+    weight_previewed = Signal(str, object, float)        # tensor, index, value while the slider is dragged
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -223,8 +233,8 @@ class NetworkView(QWidget):
         self.view.setAccessibleName("Network diagram")
         self.view.setToolTip("Neurons layer by layer; edges are orange for negative and blue for positive "
                              "weights, thicker for larger ones. Each neuron shows its output over the input plane "
-                             "(point at a neuron for its colour scale). Click an edge to see the chain rule for "
-                             "that weight.")
+                             "(point at a neuron for its colour scale). Click an edge to edit its weight and see "
+                             "the chain rule for it.")
         self.view.clicked.connect(self._on_click)
         self.controls = LayerControls(self)
         self.controls.network_edited.connect(self.network_edited)
@@ -252,6 +262,13 @@ class NetworkView(QWidget):
         self._text = DiagramLabels(self.scene, self.font(), self._text_brush())
         self._content = QRectF()        # neurons and edges, in scene units
         self._drawing = QRectF()        # ...and their labels at the current zoom
+        self._latest = None             # the newest frame (the weight editor starts from it)
+        self._session_info = None
+        self._picked: tuple[str, int, int] | None = None     # the edge being edited: node, unit, source
+        self._picked_at = QPointF()     # where it was clicked (scene)
+        self._halo = None               # the path item under that edge
+        self.editor = WeightEditor(self.view.viewport())
+        self._relay_editor(self.editor)
 
     @property
     def _labels(self) -> list:
@@ -264,7 +281,10 @@ class NetworkView(QWidget):
     # -- building (once per session) --------------------------------------------------
     def set_session(self, info) -> None:
         plan = info.plan
-        self._frame = self._edge_frame = None     # frames of the previous session
+        self._frame = self._edge_frame = self._latest = None     # frames of the previous session
+        self.editor.close_editor()       # its weight may be gone
+        self._halo = None
+        self._session_info = info
         self._edges.retire()
         self.scene.clear()
         self._neurons, self._weighted, self._columns, self._slots, self._notes = {}, [], {}, {}, {}
@@ -406,7 +426,8 @@ class NetworkView(QWidget):
                 return self._edges.paths[edges.start + unit * inputs + source]
         return None
 
-    def _on_click(self, point: QPointF) -> None:
+    def edge_at(self, point: QPointF) -> tuple[str, int, int] | None:
+        """The weighted edge under ``point`` (scene): dense node id, unit j, source i."""
         # Only clicks are hit-tested (a stroke per edge is too costly to keep per frame).
         # A narrow band first, so that where edges crowd the one under the pointer wins.
         stroker = QPainterPathStroker()
@@ -415,13 +436,112 @@ class NetworkView(QWidget):
             for node, units, inputs, edges in self._weighted:
                 for k, path in enumerate(self._edges.paths[edges]):
                     if stroker.createStroke(path).contains(point):
-                        self.weight_clicked.emit(node, k // inputs, k % inputs)
-                        return
+                        return node, k // inputs, k % inputs
+        return None
+
+    def _on_click(self, point: QPointF) -> None:
+        edge = self.edge_at(point)
+        if edge is None:
+            self.editor.close_editor()      # a click beside the edges dismisses it, as a popup
+        else:
+            self.edit_weight(*edge, at=point)
+
+    # -- the weight editor ----------------------------------------------------------------
+    def edit_weight(self, node_id: str, unit: int, source: int, at: QPointF | None = None) -> None:
+        """Open the weight editor on ``node_id``.weight[unit, source], beside ``at`` (scene;
+        the edge's middle by default), and say which weight it is (``weight_selected``)."""
+        path = self.edge_path(node_id, unit, source)
+        if path is None:
+            return
+        self._picked = (node_id, unit, source)
+        self._picked_at = path.pointAtPercent(0.5) if at is None else at
+        self._show_halo(path)
+        tensor, index = self._picked_weight()
+        self.editor.open_for(tensor, index, f"Weight {self._source_name(node_id, source)} → {node_id}[{unit}]",
+                             self._weight_in(self._latest))
+        if self._latest is not None:
+            self.editor.show_values(self._weight_in(self._latest), self._latest.evaluation)
+        self._place_editor()
+        self.weight_selected.emit(tensor, index)
+
+    def _relay_editor(self, editor: WeightEditor) -> None:
+        """The editor's signals, as the view's: each names the weight (the editor holds it)."""
+        editor.committed.connect(lambda old, new, merge: self.weight_edited.emit(editor.tensor, editor.index,
+                                                                                 old, new, merge))
+        editor.previewed.connect(lambda value: self.weight_previewed.emit(editor.tensor, editor.index, value))
+        editor.why_requested.connect(lambda: self.weight_clicked.emit(editor.tensor.rpartition(".")[0],
+                                                                      *editor.index))
+        editor.closed.connect(self._on_editor_closed)
+        editor.resized.connect(self._place_editor)
+
+    def _picked_weight(self) -> tuple[str, tuple[int, int]]:
+        node_id, unit, source = self._picked
+        return f"{node_id}.weight", (unit, source)
+
+    def _source_name(self, node_id: str, source: int) -> str:
+        """What feeds the weight: a feature's name or the neuron of the layer before."""
+        info = self._session_info
+        if info is None:
+            return f"input {source}"
+        step = next(s for s in info.plan.steps if s.node.id == node_id)
+        parent = info.plan.steps[step.inputs[0]].node
+        if parent.type == "input":
+            names = info.dataset.feature_names
+            return names[source] if source < len(names) else f"feature {source}"
+        return f"{parent.id}[{source}]"
+
+    def _weight_in(self, frame) -> float | None:
+        if frame is None or self._picked is None:
+            return None
+        tensor, index = self._picked_weight()
+        w = frame.snapshot.weights.get(tensor)
+        if w is None or w.ndim != 2 or index[0] >= w.shape[0] or index[1] >= w.shape[1]:
+            return None
+        return float(w[index])
+
+    def _show_halo(self, path: QPainterPath) -> None:
+        if self._halo is None:
+            pen = QPen(self._halo_color(), PICKED_WIDTH)
+            pen.setCosmetic(True)
+            pen.setCapStyle(Qt.RoundCap)
+            self._halo = self.scene.addPath(path, pen)      # factory-made: paints without Python
+            self._halo.setZValue(0.5)                       # under the edges: a glow around the chosen one
+        self._halo.setPath(path)
+        self._halo.show()
+
+    def _halo_color(self) -> QColor:
+        color = QColor(plot_colors(self._theme)[1])
+        color.setAlphaF(0.35)
+        return color
+
+    def _place_editor(self) -> None:
+        """Beside the clicked point, inside the canvas (left of and above it where needed)."""
+        if not self.editor.isVisible():
+            return
+        size, room = self.editor.size(), self.view.viewport().size()
+        click = self.view.mapFromScene(self._picked_at)
+        x, y = click.x() + EDITOR_OFFSET, click.y() + EDITOR_OFFSET
+        if x + size.width() > room.width():
+            x = click.x() - EDITOR_OFFSET - size.width()
+        if y + size.height() > room.height():
+            y = room.height() - size.height()
+        self.editor.move(max(0, min(x, room.width() - size.width())), max(0, y))
+
+    def _on_editor_closed(self) -> None:
+        self._picked = None
+        if self._halo is not None:
+            self._halo.hide()
+        self.view.setFocus(Qt.OtherFocusReason)
+
+    def show_explanation(self, explanation) -> None:
+        """The engine's explanation of a weight: the editor shows its chain rule if it is the edited one."""
+        if self.editor.isVisible():
+            self.editor.show_chain(explanation.chain)
 
     # -- live updates (every frame) -------------------------------------------------------
     def show_frame(self, frame) -> None:
         """Keep the frame; heatmaps and edges follow on the next tick of the draw clock."""
-        self._frame = self._edge_frame = frame
+        self._frame = self._edge_frame = self._latest = frame
 
     def _update_buckets(self) -> None:
         """Pen bucket of every weighted edge, from the newest frame's weights."""
@@ -499,6 +619,9 @@ class NetworkView(QWidget):
         return self.pending()
 
     def draw(self, now: float) -> None:
+        if self.editor.isVisible() and self._edge_frame is not None:
+            frame = self._edge_frame
+            self.editor.show_values(self._weight_in(frame), frame.evaluation, frame.steps_per_second > 0)
         if self._edge_frame is not None:
             self._update_buckets()
             if self._edges.stale:
@@ -514,6 +637,10 @@ class NetworkView(QWidget):
         background, foreground = plot_colors(theme)
         self.view.setBackgroundBrush(QBrush(QColor(background)))
         self._text.set_brush(self._text_brush())
+        if self._halo is not None:
+            pen = self._halo.pen()
+            pen.setColor(self._halo_color())
+            self._halo.setPen(pen)
 
     def shutdown(self, timeout_ms: int = 1000) -> None:
         """Nothing runs in the background any more; kept for the window's close sequence."""
@@ -544,6 +671,7 @@ class NetworkView(QWidget):
         self.view.centerOn(visible.center())
         self._edges.render(self._drawing, scale)      # crisp at the new zoom
         self.controls.place(lambda x: self.view.mapTo(self, self.view.mapFromScene(QPointF(x, 0))).x())
+        self._place_editor()
 
     # -- export: the diagram alone ----------------------------------------------------------
     def export_image(self, path: str) -> None:
@@ -592,15 +720,16 @@ class NetworkView(QWidget):
             painter.translate(-drawing.topLeft())
             self._paint_vector_edges(painter)
             painter.restore()
-            # The on-screen edges are a bitmap at the screen's zoom: left out, drawn above as vectors.
-            edges = self._edges.item
-            if edges is not None:
-                edges.hide()
+            # The on-screen edges are a bitmap at the screen's zoom: left out, drawn above as
+            # vectors; the edited edge's halo is the editor's, not the network's.
+            hidden = [item for item in (self._edges.item, self._halo) if item is not None and item.isVisible()]
+            for item in hidden:
+                item.hide()
             try:
                 self.scene.render(painter, target, drawing)
             finally:
-                if edges is not None:
-                    edges.show()
+                for item in hidden:
+                    item.show()
         finally:
             painter.end()
         return True

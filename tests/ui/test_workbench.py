@@ -117,8 +117,11 @@ def test_clicking_an_edge_shows_the_chain_rule_for_that_weight(qtbot, window):
     with qtbot.waitSignal(window.controller.explained, timeout=WAIT_MS,
                           check_params_cb=lambda e: (e.chain.weight, e.chain.unit, e.chain.source) == ("h2.weight", 1, 3)):
         qtbot.mouseClick(view.view.viewport(), Qt.LeftButton, Qt.NoModifier, point)
+    # The click opens the weight editor on the diagram; its button leads to the chain rule.
+    assert view.editor.isVisible() and window.views.currentWidget() is view
+    qtbot.mouseClick(view.editor.why_button, Qt.LeftButton)
     assert window.views.currentWidget() is window.why_panel
-    assert "h2.weight[1, 3]" in window.why_panel.formula.text()
+    qtbot.waitUntil(lambda: "h2.weight[1, 3]" in window.why_panel.formula.text(), timeout=WAIT_MS)
 
 
 def test_race_tab_runs_the_ticked_optimisers_from_the_same_weights(qtbot, make_window):
