@@ -30,6 +30,8 @@ class EditorLink(QObject):
         self.editor, self.keeper, self.status_bar = editor, keeper, status_bar
         self.play_actions = tuple(play_actions)
         keeper.changed.connect(self._show_project)
+        keeper.loaded.connect(self._show_new_project)
+        editor.drawing_changed.connect(keeper.set_drawing)              # unfinished drawings are unsaved work
         controller.session_changed.connect(lambda info: editor.set_input_width(info.dataset.n_features))
         editor.network_changed.connect(self._apply)
         editor.layout_changed.connect(self._store_layout)
@@ -38,9 +40,17 @@ class EditorLink(QObject):
 
     def _show_project(self, project) -> None:
         # The editor's own edits come back here as the keeper's new project: only a
-        # network that differs from what is drawn is loaded (loading clears undo).
-        if not _draws(self.editor.network(), project.graph):
-            self.editor.set_network(project.document["network"], project.document.get("layout", {}))
+        # network that differs from the one the editor last gave or was given is loaded
+        # (loading clears undo), so a change elsewhere (the learning rate) keeps an
+        # unfinished drawing.  Zoom and pan stay.
+        if not _draws(self.editor.held_network(), project.graph):
+            self.editor.set_network(project.document["network"], project.document.get("layout", {}),
+                                    keep_view=True)
+
+    def _show_new_project(self, project) -> None:
+        """Opened, new or recovered: drawn afresh (an unfinished drawing of the project
+        before goes with it) and fitted to the canvas."""
+        self.editor.set_network(project.document["network"], project.document.get("layout", {}))
 
     def _apply(self, network: dict, layout: dict) -> None:
         self.keeper.rebuild({"network": network, "layout": layout}, True)

@@ -30,10 +30,13 @@ from ui.plots.gradients_plot import GradientsPlot
 from ui.plots.loss_plot import LossPlot
 from ui.plots.pacing import Pacer
 from ui.plots.weights_plot import WeightsPlot
+from ui.plots.outcomes_view import OutcomesPlot
 from ui.race_badge import RaceBadge
 from ui.recovery import Autosave, Prompter
 from ui.text_zoom import TextZoom, ZoomableDock
+from ui.teaching_tabs import TeachingTabs
 from ui.theme import apply_theme
+from ui.weight_edits import WeightEdits
 from ui.window_layout import MAX_DEFAULT, DockLayout, PanelScroll
 
 # Qt's own child buttons and editors, named here so assistive tools can announce them.
@@ -70,6 +73,7 @@ class MainWindow(QMainWindow):
         self.views.addTab(self.why_panel, "Why? (chain rule)")
         self.race_panel = RacePanel()
         self.views.addTab(self.race_panel, "Race optimisers")
+        self.teaching = TeachingTabs(self.views, after=self.views.indexOf(self.why_panel))
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -79,16 +83,18 @@ class MainWindow(QMainWindow):
 
         self.data_panel, self.training_panel = DataPanel(), TrainingPanel()
         self.boundary, self.loss_plot = BoundaryPlot(), LossPlot()
+        self.outcomes = OutcomesPlot()
         self.weights_plot, self.gradients_plot = WeightsPlot(), GradientsPlot()
         self.plots = (self.loss_plot, self.weights_plot, self.gradients_plot)
         # Two draw groups of about equal cost: the neuron view alone, and the plots.
-        self.pacer = Pacer(((self.network_view,), (self.boundary, *self.plots)), self)
+        self.pacer = Pacer(((self.network_view,), (self.boundary, self.outcomes, *self.plots)), self)
         self._build_docks()
         # Results measured from one step's weights: marked when training moves on,
         # cleared for a new network or fresh weights.
-        self.result_panels = (self.why_panel, self.training_panel, self.race_panel)
+        self.result_panels = (self.why_panel, self.training_panel, self.race_panel, *self.teaching.result_panels)
         self.toolbar = TrainingToolbar(self.controller, self)
         self.addToolBar(Qt.TopToolBarArea, self.toolbar)
+        self.weight_edits = WeightEdits(self.network_view, self.controller, self.why_panel, self.editor, self)
         self.status = TrainingStatus(self.statusBar())
         self.race_badge = RaceBadge()
         self.statusBar().insertPermanentWidget(0, self.race_badge)
@@ -127,6 +133,7 @@ class MainWindow(QMainWindow):
             self.setCorner(corner, area)
         self._dock("data", "Data", PanelScroll(self.data_panel), Qt.LeftDockWidgetArea)
         self._dock("output", "Output over the input plane", self.boundary, Qt.RightDockWidgetArea)
+        self._dock("outcomes", "Outcomes", self.outcomes, Qt.RightDockWidgetArea)
         self._dock("training", "Training", PanelScroll(self.training_panel), Qt.RightDockWidgetArea)
         for key, title, plot in (("loss", "Loss", self.loss_plot),
                                  ("weights", "Weight histograms per layer", self.weights_plot),
@@ -148,6 +155,15 @@ class MainWindow(QMainWindow):
         self.training_panel.optimizer_requested.connect(self.keeper.set_optimizer)
         self.training_panel.schedule_requested.connect(self.keeper.set_schedule)
         self.network_view.network_edited.connect(lambda network: self.keeper.rebuild({"network": network}, False))
+        # A weight set by hand keeps the step number, so results measured before it are cleared.
+        self.weight_edits.edited.connect(self._clear_results)
+        self.network_view.editor_requested.connect(lambda: self.views.setCurrentWidget(self.editor))
+        # Points clicked on or off the output map keep the weights: watch the network adapt.
+        self.boundary.data_edit_requested.connect(lambda data: self.keeper.rebuild({"data": data}, True))
+        self.keeper.changed.connect(self.boundary.show_project)
+        # Output map and outcomes share a place: the one brought up draws what it has at once.
+        for key in ("output", "outcomes"):
+            self.docks[key].visibilityChanged.connect(lambda shown: self.pacer.frame() if shown else None)
         self.data_panel.csv_file_wanted.connect(self._choose_csv)
         c.session_changed.connect(lambda info: self.why_panel.set_plan(info.plan, len(info.dataset.X_train)))
         c.frame_ready.connect(lambda _: self.why_panel.on_frame(c.is_running))
@@ -166,7 +182,8 @@ class MainWindow(QMainWindow):
             c.race_progress.connect(shows.show_progress)
             shows.cancel_requested.connect(c.cancel_race)
         self.race_badge.show_requested.connect(lambda: self.views.setCurrentWidget(self.race_panel))
-        c.error.connect(lambda _: self.race_panel.race_failed())
+        self.teaching.connect(c, self.boundary, self.loss_plot, self.documents.new_from_example,
+                              lambda text: self.statusBar().showMessage(text, 20000), self)
         self.toolbar.reset_action.triggered.connect(self.banner.hide)
         self.toolbar.speed.currentIndexChanged.connect(
             lambda: setattr(self.settings, "speed", self.toolbar.speed.currentText()))
@@ -193,6 +210,7 @@ class MainWindow(QMainWindow):
         layers = [s.node.id for s in info.plan.dense_steps]
         self.network_view.set_session(info)
         self.boundary.set_session(info)
+        self.outcomes.set_session(info)
         self._name_output_dock(info)
         self._fit_output_dock(self.boundary.has_plane)
         self.weights_plot.set_layers(layers)
@@ -262,9 +280,7 @@ class MainWindow(QMainWindow):
 
     def _on_view_changed(self, _index: int) -> None:
         shown = self.views.currentWidget()
-        if shown is self.editor:
-            self.editor.view.fit()      # it was laid out while hidden, at the wrong size
-        elif shown is self.why_panel:
+        if shown is self.why_panel:
             self.why_panel.request()
 
     # -- small actions ------------------------------------------------------------------------
@@ -285,7 +301,8 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             apply_theme(app, name)
-        for view in (*self.plots, self.boundary, self.network_view, self.why_panel, self.race_panel):
+        for view in (*self.plots, self.boundary, self.outcomes, self.network_view, self.why_panel, self.race_panel,
+                     *self.teaching.themed):
             view.set_theme(name)
         self.theme_actions[name].setChecked(True)
         self.settings.theme = name
@@ -350,6 +367,9 @@ class MainWindow(QMainWindow):
             self.autosave.discard()
             return False
         self.keeper.load(project, dirty=True)
+        if self.autosave.recovered_drawing is not None:
+            self.editor.restore_drawing(self.autosave.recovered_drawing)
+            self.views.setCurrentWidget(self.editor)
         return True
 
     def closeEvent(self, event) -> None:

@@ -71,6 +71,9 @@ def _fill_recent(window) -> None:
 
 def build_edit_menu(window) -> None:
     menu = window.menuBar().addMenu("&Edit")
+    menu.addAction(window.weight_edits.undo_action)
+    menu.addAction(window.weight_edits.redo_action)
+    menu.addSeparator()
     menu.addAction(window.toolbar.reset_action)
     menu.addAction(window.toolbar.play_action)
     menu.addAction(window.toolbar.step_action)

@@ -104,6 +104,11 @@ class DockLayout:
         self._plane_height = None
         self._arranged_output = (self._arrange_compact if self.compact else self._arrange_roomy)(size)
 
+    def _tabify_outcomes(self) -> None:
+        """The outcomes (confusion matrix, predicted against actual) share the output's place."""
+        if "outcomes" in self.docks:
+            self.window.tabifyDockWidget(self.docks["output"], self.docks["outcomes"])
+
     def _show_all(self) -> None:
         """Before resizeDocks: it passes over hidden docks (and removeDockWidget hid them)."""
         for dock in self.docks.values():
@@ -114,10 +119,12 @@ class DockLayout:
         w, d = self.window, self.docks
         w.addDockWidget(Qt.LeftDockWidgetArea, d["data"])
         w.addDockWidget(Qt.RightDockWidgetArea, d["output"])
+        self._tabify_outcomes()
         w.splitDockWidget(d["output"], d["training"], Qt.Vertical)
         for key in ("loss", "weights", "gradients"):
             w.addDockWidget(Qt.BottomDockWidgetArea, d[key], Qt.Horizontal)
         self._show_all()
+        d["output"].raise_()
         right = max(RIGHT_COLUMN, self._width("training"))
         w.resizeDocks([d["data"], d["output"]], [self._width("data"), right], Qt.Horizontal)
         column = size.height() - CHROME_HEIGHT
@@ -132,12 +139,14 @@ class DockLayout:
     def _arrange_compact(self, size: QSize) -> int:
         w, d = self.window, self.docks
         w.addDockWidget(Qt.RightDockWidgetArea, d["output"])
+        self._tabify_outcomes()
         w.addDockWidget(Qt.RightDockWidgetArea, d["data"], Qt.Vertical)
         w.tabifyDockWidget(d["data"], d["training"])
         for key in ("loss", "weights", "gradients"):
             w.addDockWidget(Qt.BottomDockWidgetArea, d[key], Qt.Horizontal)
         self._show_all()
         d["data"].raise_()
+        d["output"].raise_()
         width = self.column_width()
         w.resizeDocks([d["output"]], [width], Qt.Horizontal)
         column = size.height() - CHROME_HEIGHT

@@ -77,6 +77,16 @@ class OutcomesPlot(PlotPanel):
             item.setLabel("left", "predicted")
         self.gallery.set_dataset(info.dataset)
 
+    def pending(self) -> bool:
+        # This view shares its place with the output map: while covered it waits, rather
+        # than keep the draw clock ticking for nothing, and draws when it is shown.
+        return self.dirty and self.isVisible() and not self.visibleRegion().isEmpty()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.dirty:
+            self.draw(0.0)
+
     def show_frame(self, frame) -> None:
         if frame.grid is not None and frame.grid.outcomes is not None:
             self._outcomes = frame.grid.outcomes
