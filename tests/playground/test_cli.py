@@ -644,3 +644,10 @@ def test_tf_playground_accuracy(tf_runs, source):
     last = rows[-1]
     assert int(last["epoch"]) == epochs and int(last["step"]) == 25 * epochs     # 250 train rows, batches of 10
     assert float(last["test_accuracy"]) >= required, last
+
+
+def test_gradcheck_of_a_project_without_f_prime_says_it_is_the_experiment(tmp_path):
+    preset = EXAMPLES / "compare" / "fprime-removed.json"
+    result = run_cli("gradcheck", preset, cwd=tmp_path)
+    assert result.returncode == 1, describe(result)
+    assert "removes f' from backprop" in result.stderr and "kink" not in result.stderr

@@ -76,3 +76,13 @@ def test_the_zoom_is_remembered_by_the_next_window(qtbot, make_window):
     assert label_points(second) > normal and tick_points(second) > normal
     press(qtbot, second, Qt.Key_0)
     qtbot.waitUntil(lambda: label_points(second) == pytest.approx(normal), timeout=WAIT_MS)
+
+
+def test_ctrl_0_belongs_to_reset_zoom_alone(qtbot, make_window):
+    """The editor's Fit once shared Ctrl+0: Qt then calls the key ambiguous and runs neither."""
+    from PySide6.QtGui import QAction, QKeySequence
+    window = make_window()
+    window.views.setCurrentWidget(window.editor)
+    owners = [a.text() for a in window.findChildren(QAction)
+              if any(s.matches(QKeySequence("Ctrl+0")) == QKeySequence.ExactMatch for s in a.shortcuts())]
+    assert owners == ["Reset Zoom"]

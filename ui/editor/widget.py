@@ -285,7 +285,7 @@ class NetworkEditor(QWidget, GraphObserver):
                                           "Arrange the blocks in columns by their distance from the input")
         self.layout_action.triggered.connect(self.auto_layout)
         self.fit_action = self._action(QAction("Fit", self), "Zoom to show every block, as far as text stays "
-                                       "readable; F on the canvas", ["Ctrl+0"])
+                                       "readable; F on the canvas", ["Ctrl+Shift+F"])
         self.fit_action.triggered.connect(lambda: self.view.fit())
         self.snap_action = self._action(QAction("Snap to grid", self), "Round block positions to the grid "
                                         "while dragging")
