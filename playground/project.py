@@ -9,6 +9,7 @@ See docs/project-format.md for the format in full.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import stat
@@ -318,12 +319,30 @@ def project_text(project: Project) -> str:
     return json.dumps(project.document, indent=2) + "\n"
 
 
+def relocated(project: Project, path: str | os.PathLike) -> Project:
+    """The project as it is to be saved at ``path``: a CSV source in the new file's folder
+    (or below it) is referred to relative to it, so project and data can move together;
+    one elsewhere by its absolute path, so a relative path never breaks by the move."""
+    path = Path(path)
+    source = project.data.get("source")
+    if not (isinstance(source, dict) and isinstance(source.get("csv"), str) and source["csv"]):
+        return dataclasses.replace(project, path=path)
+    where = data_file(project).resolve()
+    try:
+        stored = where.relative_to(path.parent.resolve()).as_posix()
+    except ValueError:
+        stored = str(where)
+    data = dict(project.data, source=dict(source, csv=stored))
+    return dataclasses.replace(project.with_changes(data=data), path=path)
+
+
 def save_project(project: Project, path: str | os.PathLike) -> None:
-    """Write the plain project file (settings only; playground.checkpoint saves a trained one)."""
+    """Write the plain project file (settings only; playground.checkpoint saves a trained one),
+    its CSV path as ``relocated`` gives it."""
     if Path(path).suffix.lower() == TRAINED_SUFFIX:
         raise ConfigError(f"{path}: a {TRAINED_SUFFIX} file holds a trained project; "
                           f"save it with its training state (playground.checkpoint.save_trained)")
-    write_text_atomic(path, project_text(project))
+    write_text_atomic(path, project_text(relocated(project, path)))
 
 
 def load_project_data(project: Project, seed: int | None = None) -> Dataset:

@@ -10,10 +10,8 @@ Free of Qt: ``ui.project_keeper`` wires it to the controller and to signals.
 """
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
 
-from playground.project import Project
+from playground.project import Project, relocated
 
 
 class ProjectState:
@@ -43,7 +41,7 @@ class ProjectState:
     annotated = tuned           # sections training ignores (the editor's layout) behave alike
 
     def saved_as(self, path) -> None:
-        self.project = dataclasses.replace(self.project, path=Path(path))
+        self.project = relocated(self.project, path)       # what the file now says
         if self.sent is None:
             self.accepted = self.project
         self.dirty = False

@@ -79,3 +79,28 @@ def test_save_as_clears_dirty_and_keeps_acceptance(state, tmp_path):
     state.tuned(with_lr(state, 0.2))
     state.saved_as(tmp_path / "p.json")
     assert not state.dirty and state.project.path == tmp_path / "p.json" and state.accepted is state.project
+
+
+def test_save_as_elsewhere_keeps_the_csv_found(tmp_path):
+    """A CSV beside the project is stored relative; saved into another folder the project
+    must still find it (absolute), and saved beside the file it becomes relative."""
+    import json
+    from playground.project import load_project, save_project
+    from tests.ui.conftest import EXAMPLES
+    home, other = tmp_path / "home", tmp_path / "other"
+    home.mkdir(), other.mkdir()
+    (home / "pts.csv").write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(20)))
+    base = load_project(EXAMPLES / "iris.json")
+    project = base.with_changes(data={"source": {"csv": "pts.csv", "target": "y", "task": "classification"},
+                                      "train_fraction": 0.8})
+    import dataclasses
+    project = dataclasses.replace(project, path=home / "p.json")
+    state = ProjectState()
+    state.loaded(project)
+    save_project(state.project, other / "p.json")
+    state.saved_as(other / "p.json")
+    stored = json.loads((other / "p.json").read_text())["data"]["source"]["csv"]
+    assert stored == str((home / "pts.csv").resolve()) == state.project.data["source"]["csv"]
+    assert load_project(other / "p.json").data["source"]["csv"] == stored
+    save_project(state.project, home / "q.json")
+    assert json.loads((home / "q.json").read_text())["data"]["source"]["csv"] == "pts.csv"
