@@ -229,7 +229,7 @@ def test_a_state_for_other_data_or_dtype_is_refused(saved):
     _refused(p, dataclasses.replace(state, n_train=61), "trained on 61 training rows, this data has 60")
     _refused(p, dataclasses.replace(state, input_width=3), "trained on 3 input features, this data has 2")
     _refused(p, dataclasses.replace(state, dtype="float32"), "saved in float32, this network trains in float64")
-    _refused(p, dataclasses.replace(state, cursor=60), "cursor: must be < 60")
+    _refused(p, dataclasses.replace(state, cursor=60), r"cursor: must be in \[0, 60\)")
 
 
 def test_an_optimizer_state_of_another_kind_is_refused(saved):
