@@ -22,6 +22,8 @@ destroy Qt objects in the wrong thread).
 * ``running`` (bool), ``diverged`` (Divergence), ``error`` (str), ``explained``
   (Explanation), ``raced`` ([RaceTrace]), and ``stopped`` (no payload) last.
 * ``traced`` (RowTrace) or ``trace failed`` (str, why not), after ``trace_row``.
+* ``state`` (token, TrainingState or None before any session), after ``send_state``:
+  everything a trained project saves, taken between two training chunks.
 * a race: ``racing`` (True) as it is accepted, ``race progress`` (RaceProgress) a few
   times a second, ``raced`` with its traces, then ``racing`` (False).  A race the user
   cancels still sends what it has (the interrupted method's trace marked cancelled);
@@ -63,7 +65,7 @@ from engine.data import Dataset
 from engine.errors import ConfigError
 from engine.graph import Plan
 from engine.race import RaceStart
-from engine.session import TrainingSession
+from engine.session import TrainingSession, TrainingState
 from engine.validate import brief, number
 from playground.engine_jobs import (LANDSCAPE_KINDS, TRAIL_INTERVAL, BackgroundJob, LandscapeJob, RaceJob,
                                     StepSizeDemoJob, WeightTrail)
@@ -75,7 +77,7 @@ from playground.project import Project, build_session
 MESSAGE = {"frame": b"F", "frame, same grid": b"f", "frame, new session": b"I", "running": b"R",
            "diverged": b"D", "error": b"E", "explained": b"X", "raced": b"C", "racing": b"B",
            "race progress": b"P", "traced": b"T", "trace failed": b"U", "job busy": b"J",
-           "job progress": b"G", "job done": b"K", "job failed": b"L", "stopped": b"S"}
+           "job progress": b"G", "job done": b"K", "job failed": b"L", "state": b"V", "stopped": b"S"}
 CHUNK_SECONDS = 0.004      # training per chunk before the command pipe is polled again
 FRAME_INTERVAL = 1 / 60    # at most 60 frames a second
 GRID_INTERVAL = 1 / 30     # while training, the input-plane grid is re-evaluated at most 30 times a second
@@ -178,15 +180,20 @@ class EngineLoop:
         self._frame_due = False
         self._send("error", f"Unexpected error ({what}): {exc}")
 
-    def set_project(self, project: Project, keep_weights: bool = False) -> None:
-        session = build_session(project)            # ConfigError: the old session stays
-        if keep_weights and self._session is not None:
+    def set_project(self, project: Project, keep_weights: bool = False, state: TrainingState | None = None) -> None:
+        """Build ``project``'s session; with ``state`` (a trained project's), continue from it
+        bit for bit.  A ConfigError (the project, or a state that does not fit it) keeps the
+        old session and is reported."""
+        session = build_session(project)
+        if state is not None:
+            session.restore(state, source=f"the training state saved with {project.name or 'the project'}")
+        elif keep_weights and self._session is not None:
             old = self._session.network.tensors
             for name, tensor in session.network.tensors.items():
                 if name in old and old[name].shape == tensor.shape:
                     tensor[...] = old[name]
             session.optimizer.reset()
-        if not (keep_weights and self._trail.fits(session.network.params)):
+        if not (keep_weights and state is None and self._trail.fits(session.network.params)):
             self._trail = WeightTrail()     # the path so far led to other weights
         self._abandon_job()
         self._session = session
@@ -195,6 +202,9 @@ class EngineLoop:
         info = SessionInfo(project, session.network.plan, session.dataset, project.training["loss"],
                            session.dataset.task, session.steps_per_epoch)
         self._emit_frame(info)
+        if session.divergence is not None:      # saved after a divergence: say so, as when it happened
+            self._reported = session.divergence
+            self._send("diverged", session.divergence)
 
     def play(self) -> None:
         if self._session.divergence is not None:
@@ -252,6 +262,18 @@ class EngineLoop:
         name = f"{tensor}[{', '.join(map(str, at))}]"
         target[at] = number(f"Cannot set {name} to {brief(value)}", value, low=-largest, high=largest)
         self._frame_due = True
+
+    def load_weights(self, tensors: dict, source: str) -> None:
+        """Replace every weight (File > Load weights; checked again here, all or nothing).
+        The optimiser starts afresh and the step count stays (``TrainingSession.load_weights``)."""
+        self._abandon_job()                 # a race or landscape of the old weights means nothing now
+        self._session.load_weights(tensors, source=source)
+        self._trail = WeightTrail()
+        self._frame_due = True
+
+    def send_state(self, token) -> None:
+        """Send the session's training state (None before any session) with ``token``."""
+        self._send("state", token, None if self._session is None else self._session.state())
 
     def explain(self, request: ExplainRequest) -> None:
         try:
@@ -464,17 +486,18 @@ def _checked_index(tensor: str, index, shape: tuple[int, ...]) -> tuple[int, ...
     return tuple(int(i) for i in index)
 
 
-# What the GUI may send (see the module docstring); set_project, stop, set_speed and
-# the cancels work before any session exists, the others wait for one.
+# What the GUI may send (see the module docstring); set_project, stop, set_speed,
+# send_state and the cancels work before any session exists, the others wait for one.
 COMMANDS = frozenset({
     EngineLoop.set_project, EngineLoop.play, EngineLoop.pause, EngineLoop.toggle, EngineLoop.step,
     EngineLoop.epoch, EngineLoop.reset, EngineLoop.set_learning_rate, EngineLoop.set_optimizer,
     EngineLoop.set_schedule, EngineLoop.explain, EngineLoop.race, EngineLoop.set_speed,
     EngineLoop.request_frame, EngineLoop.stop, EngineLoop.cancel_race, EngineLoop.trace_row,
     EngineLoop.step_size_demo, EngineLoop.landscape, EngineLoop.cancel_job, EngineLoop.set_weight,
+    EngineLoop.load_weights, EngineLoop.send_state,
 })
 SESSION_FREE = frozenset({EngineLoop.set_project, EngineLoop.stop, EngineLoop.set_speed, EngineLoop.cancel_race,
-                          EngineLoop.cancel_job})
+                          EngineLoop.cancel_job, EngineLoop.send_state})
 
 
 def serve(commands, events, stop) -> None:

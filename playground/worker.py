@@ -43,6 +43,11 @@ is the step whose weights it started from) or ``job_failed(kind, message)``.
 ``cancel_job`` stops it with no result.  One background job (race included) runs at a
 time; another is refused with a message.  ``request_trace`` answers at once with
 ``trace_ready`` (a ``playground.explain.RowTrace``) or ``trace_failed(message)``.
+
+Trained projects: ``request_state(token)`` answers with ``state_ready(token, state)``
+(the whole training state, for playground.checkpoint.save_trained), and
+``set_project(project, state=...)`` continues from such a state; ``load_weights``
+replaces the weights with those of any exported weight file.
 """
 from __future__ import annotations
 
@@ -204,7 +209,8 @@ class TrainingController(QObject):
     step_size_demo_ready = Signal(object)       # engine.step_size_demo.StepSizeDemo
     landscape_ready = Signal(object)    # engine.landscape.LossLandscape
     job_failed = Signal(str, str)       # kind, why (in words; the job then ends with job_busy(kind, False))
-    reset_requested = Signal()          # reset() was called: edits of the current weights are moot
+    state_ready = Signal(object, object)    # token, engine.session.TrainingState (or None), after request_state()
+    reset_requested = Signal()          # reset() or load_weights() was called: edits of the current weights are moot
     _posted = Signal()                  # the inbox went from empty to full (emitted by the reader thread)
 
     def __init__(self, parent=None):
@@ -270,8 +276,10 @@ class TrainingController(QObject):
             self._stopped = True
             self.error.emit("The training engine stopped unexpectedly; save your project and restart.")
 
-    def set_project(self, project: Project, keep_weights: bool = False) -> None:
-        self._send(EngineLoop.set_project, project, keep_weights)
+    def set_project(self, project: Project, keep_weights: bool = False, state=None) -> None:
+        """Train ``project`` from fresh weights, the current ones (``keep_weights``, where the
+        shapes fit) or a trained project's ``state`` (engine.session.TrainingState), bit for bit."""
+        self._send(EngineLoop.set_project, project, keep_weights, state)
 
     def play(self) -> None: self._send(EngineLoop.play)
     def pause(self) -> None: self._send(EngineLoop.pause)
@@ -301,6 +309,15 @@ class TrainingController(QObject):
     def request_landscape(self, kind: str, resolution: int | None = None) -> None:
         self._send(EngineLoop.landscape, kind, resolution)
     def cancel_job(self) -> None: self._send(EngineLoop.cancel_job)
+    def request_state(self, token) -> None:
+        """Ask for the training state (to save a trained project); ``state_ready(token, state)``
+        answers after every command sent before, with None when no network is built yet."""
+        self._send(EngineLoop.send_state, token)
+    def load_weights(self, tensors: dict, source: str) -> None:
+        """Replace every weight with ``tensors`` (already checked by playground.checkpoint.read_weight_file);
+        the optimiser starts afresh, the step count stays.  Edits of the old weights are moot."""
+        self._send(EngineLoop.load_weights, dict(tensors), str(source))
+        self.reset_requested.emit()
 
     # -- the engine ---------------------------------------------------------------------
     @property
@@ -368,6 +385,8 @@ class TrainingController(QObject):
             job, result, step = payload
             self._result_steps[job] = step
             {"step_size_demo": self.step_size_demo_ready, "landscape": self.landscape_ready}[job].emit(result)
+        elif kind == MESSAGE["state"]:
+            self.state_ready.emit(*payload)
         elif kind in (MESSAGE["job progress"], MESSAGE["job failed"]):
             (self.job_progress if kind == MESSAGE["job progress"] else self.job_failed).emit(*payload)
         else:

@@ -36,18 +36,26 @@ def build_file_menu(window) -> None:
     for path in sorted(EXAMPLES_DIR.glob("*.json")):
         _add(examples, path.stem, partial(docs.new_from_example, path), tip=f"Start from {path.name}")
     window.file_actions["open"] = _add(menu, "&Open project…", docs.open_dialog, QKeySequence.Open,
-                                       "Open a project file")
+                                       "Open a project: a trained one (.nnpg) goes on training where it stopped")
     window.recent_menu = menu.addMenu("Recent files")
     window.recent_menu.aboutToShow.connect(lambda: _fill_recent(window))
     menu.addSeparator()
-    window.file_actions["save"] = _add(menu, "&Save", docs.save_project, QKeySequence.Save, "Save the project")
+    window.file_actions["save"] = _add(menu, "&Save", docs.save_project, QKeySequence.Save,
+                                       "Save the project to its file (a .nnpg file keeps the weights too)")
     window.file_actions["save_as"] = _add(menu, "Save &As…", docs.save_as_dialog, QKeySequence("Ctrl+Shift+S"),
-                                          "Save the project under a new name")
+                                          "Save as a trained project (settings, weights, training state and loss "
+                                          "history) or as the settings alone")
+    window.file_actions["load_weights"] = _add(menu, "&Load weights…", docs.load_weights_dialog,
+                                               tip="Replace the network's weights with those of an exported weight "
+                                                   "file (.safetensors, .npz, .json) or a trained project")
     menu.addSeparator()
     weights = menu.addMenu("Export weights")
     for fmt in EXPORT_FORMATS:
         window.file_actions[f"export_{fmt}"] = _add(weights, fmt, partial(docs.export_weights_dialog, fmt),
                                                     tip=f"Write the current weights as {fmt}")
+    window.file_actions["export_pytorch"] = _add(menu, "Export to &PyTorch…", docs.export_pytorch_dialog,
+                                                 tip="Write net.py (the model, its training and a command line), "
+                                                     "its data as CSV and its weights, to train on in PyTorch")
     plots = menu.addMenu("Export plot")
     for name, title in PLOT_NAMES.items():
         for kind in ("png", "svg"):

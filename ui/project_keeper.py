@@ -40,10 +40,11 @@ class ProjectKeeper(QObject):
         """Work not saved in the project file: changes to the project, or an unfinished drawing."""
         return self.state.dirty or self.drawing is not None
 
-    def load(self, project, dirty: bool = False) -> None:
-        """Show and train ``project``; ``dirty`` for work not yet saved (a recovered autosave)."""
+    def load(self, project, dirty: bool = False, state=None) -> None:
+        """Show and train ``project``; ``dirty`` for work not yet saved (a recovered autosave);
+        ``state`` a trained project's training state to continue from."""
         self._after(lambda: self.state.loaded(project, dirty))
-        self.controller.set_project(project, keep_weights=False)
+        self.controller.set_project(project, keep_weights=False, state=state)
         self.changed.emit(project)
         self.loaded.emit(project)
 

@@ -171,6 +171,25 @@ class LossPlot(PlotPanel):
         self.history.append(ev.step, (frame.snapshot.epoch, _number(ev.train_loss), _number(ev.test_loss),
                                       _number(ev.train_accuracy), _number(ev.test_accuracy)))
 
+    def rows(self) -> np.ndarray:
+        """The kept samples as rows of (step, *COLUMNS), NaN where not measured: what a
+        trained project saves, so reopening it shows the curve so far."""
+        return np.column_stack((self.history.x, self.history.values)) if len(self.history) else \
+            np.zeros((0, 1 + len(COLUMNS)))
+
+    def restore_rows(self, rows) -> None:
+        """Start the current run's curves from ``rows`` (as ``rows()`` gives them), replacing
+        what it holds; frames then add to them.  Call after the session's ``clear``."""
+        rows = np.asarray(rows, dtype=np.float64).reshape(-1, 1 + len(COLUMNS))
+        rows = rows[np.isfinite(rows[:, :2]).all(axis=1)]      # a step and an epoch to place each at
+        self.history.clear()
+        for row in rows:
+            self.history.append(row[0], row[1:])
+        self._last_step = int(rows[-1, 0]) if len(rows) else None
+        self.ranges.reset(self._log_axis())
+        self.dirty = True
+        self.redraw()
+
     def _current_curves(self) -> tuple[np.ndarray, np.ndarray]:
         first = 3 if self.showing_accuracy else 1
         return self.history.column(first), self.history.column(first + 1)
