@@ -69,4 +69,5 @@ def feature_projection(X: np.ndarray, names, first: str, second: str) -> Project
     basis[0, names.index(first)] = basis[1, names.index(second)] = 1.0
     origin = X.mean(axis=0)
     origin[[names.index(first), names.index(second)]] = 0.0     # plane coordinates are the raw values
-    return Projection(origin, basis, (f"{first} (others at their mean)", f"{second} (others at their mean)"))
+    held = " (others at their mean)" if len(names) > 2 else ""
+    return Projection(origin, basis, (f"{first}{held}", f"{second}{held}"))

@@ -112,6 +112,7 @@ class EngineLoop:
         self._reported = None           # the Divergence last sent
         self._last_frame = -math.inf
         self._grid, self._grid_at = None, -math.inf    # the last grid sent, and when
+        self._plane = None       # data with many inputs: None = its principal plane, or two inputs
         self._rate: deque[tuple[float, int]] = deque()
         self._pace_origin = (0.0, 0)
         self._sending = threading.Lock()    # a background job's thread sends too
@@ -359,6 +360,11 @@ class EngineLoop:
     def request_frame(self) -> None:
         self._frame_due = True
 
+    def set_plane(self, choice: tuple[str, str] | None) -> None:
+        """Draw data with many inputs over its principal plane (None) or two of its inputs."""
+        self._plane = None if choice is None else (str(choice[0]), str(choice[1]))
+        self._grid, self._frame_due = None, True      # the next frame brings the new plane
+
     def stop(self) -> None:
         self._stop.set()
 
@@ -459,7 +465,7 @@ class EngineLoop:
         # A paused, stepped, reset or new session always gets a fresh grid.
         reuse = (self._running and not self._frame_due and info is None and self._grid is not None
                  and now - self._grid_at < GRID_INTERVAL)
-        frame = compute_frame(self._session, self._steps_per_second(), self._grid if reuse else None)
+        frame = compute_frame(self._session, self._steps_per_second(), self._grid if reuse else None, self._plane)
         if not reuse:
             self._grid, self._grid_at = frame.grid, now
         self._last_frame, self._frame_due = now, False
@@ -494,10 +500,10 @@ COMMANDS = frozenset({
     EngineLoop.set_schedule, EngineLoop.explain, EngineLoop.race, EngineLoop.set_speed,
     EngineLoop.request_frame, EngineLoop.stop, EngineLoop.cancel_race, EngineLoop.trace_row,
     EngineLoop.step_size_demo, EngineLoop.landscape, EngineLoop.cancel_job, EngineLoop.set_weight,
-    EngineLoop.load_weights, EngineLoop.send_state,
+    EngineLoop.load_weights, EngineLoop.send_state, EngineLoop.set_plane,
 })
 SESSION_FREE = frozenset({EngineLoop.set_project, EngineLoop.stop, EngineLoop.set_speed, EngineLoop.cancel_race,
-                          EngineLoop.cancel_job, EngineLoop.send_state})
+                          EngineLoop.cancel_job, EngineLoop.send_state, EngineLoop.set_plane})
 
 
 def serve(commands, events, stop) -> None:

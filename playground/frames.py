@@ -25,7 +25,7 @@ import numpy as np
 from engine.data import Dataset
 from engine.data.features import make_features
 from engine.outcomes import ClassOutcomes, RegressionOutcomes, session_outcomes
-from engine.projection import Projection, pca_projection
+from engine.projection import Projection, feature_projection, pca_projection
 from engine.session import Evaluation, Snapshot, TrainingSession
 
 def _mapping_proxy(items: dict) -> MappingProxyType:
@@ -78,8 +78,9 @@ def _grid_points(extent, resolution) -> np.ndarray:
     return np.column_stack([g1.ravel(), g2.ravel()])
 
 
-# One projection per data set: the plane must not move while the network learns.
-_projections: weakref.WeakKeyDictionary[Dataset, Projection] = weakref.WeakKeyDictionary()
+# One projection per data set and choice: the plane must not move while the network learns.
+_projections: weakref.WeakKeyDictionary[Dataset, dict] = weakref.WeakKeyDictionary()
+PCA = None      # the plane choice "first two principal components"; else a pair of input names
 
 
 def has_plane(dataset: Dataset) -> bool:
@@ -87,13 +88,23 @@ def has_plane(dataset: Dataset) -> bool:
     return dataset.points_train is not None or (dataset.X_train.shape[1] >= 2 and dataset.X_train.shape[0] >= 2)
 
 
-def plane_of(dataset: Dataset) -> Projection | None:
-    """The projection a data set without an input plane is drawn on (None for 2-D sets)."""
+def plane_of(dataset: Dataset, choice: tuple[str, str] | None = PCA) -> Projection | None:
+    """The projection a data set without an input plane is drawn on (None for 2-D sets):
+    its principal plane, or the plane of two chosen inputs with the rest at their mean.
+    Data with exactly two inputs is drawn over them; a pair that is not two of the
+    data's inputs falls back to the principal plane."""
     if dataset.points_train is not None or not has_plane(dataset):
         return None
-    if dataset not in _projections:
-        _projections[dataset] = pca_projection(dataset.X_train)
-    return _projections[dataset]
+    names = dataset.feature_names
+    if len(names) == 2:
+        choice = tuple(names)               # two inputs are a plane already: no projection needed
+    elif choice is not PCA and not (len(choice) == 2 and choice[0] != choice[1] and set(choice) <= set(names)):
+        choice = PCA
+    kept = _projections.setdefault(dataset, {})
+    if choice not in kept:
+        kept[choice] = (pca_projection(dataset.X_train) if choice is PCA
+                        else feature_projection(dataset.X_train, names, *choice))
+    return kept[choice]
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -101,13 +112,14 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def compute_grid(session: TrainingSession, extent=GRID_EXTENT, resolution: int = GRID_RESOLUTION) -> GridOutputs | None:
+def compute_grid(session: TrainingSession, extent=GRID_EXTENT, resolution: int = GRID_RESOLUTION,
+                 plane: tuple[str, str] | None = PCA) -> GridOutputs | None:
     """Evaluate the network over its plane: the input plane of 2-D points, else a
     projection; None for data with a single input, which has no plane."""
     dataset = session.dataset
     if not has_plane(dataset):
         return None
-    projection = plane_of(dataset)
+    projection = plane_of(dataset, plane)
     if projection is None:
         X = make_features(_grid_points(extent, resolution), dataset.feature_names)
         axes, points = ("x1", "x2"), (None, None)
@@ -132,9 +144,10 @@ def compute_grid(session: TrainingSession, extent=GRID_EXTENT, resolution: int =
 
 
 def compute_frame(session: TrainingSession, steps_per_second: float,
-                  reuse_grid: GridOutputs | None = None) -> TrainingFrame:
+                  reuse_grid: GridOutputs | None = None, plane: tuple[str, str] | None = PCA) -> TrainingFrame:
     """A frame of the session now; ``reuse_grid`` passes on an earlier grid instead of
-    evaluating a new one (the grid costs three times the rest of a frame)."""
+    evaluating a new one (the grid costs three times the rest of a frame).  ``plane``:
+    which plane data with many inputs is drawn on (``plane_of``)."""
     evaluation = session.evaluate()
-    grid = reuse_grid if reuse_grid is not None else compute_grid(session)
+    grid = reuse_grid if reuse_grid is not None else compute_grid(session, plane=plane)
     return TrainingFrame(session.snapshot(), evaluation, steps_per_second, grid)

@@ -296,6 +296,7 @@ class TrainingController(QObject):
         self._send(EngineLoop.set_schedule, None if spec is None else dict(spec))
     def set_speed(self, steps_per_second: float | None) -> None: self._send(EngineLoop.set_speed, steps_per_second)
     def request_frame(self) -> None: self._send(EngineLoop.request_frame)
+    def set_plane(self, choice) -> None: self._send(EngineLoop.set_plane, choice)
     def set_weight(self, tensor: str, index: tuple, value: float) -> None:
         """``tensor``[``index``] = ``value`` ("h1.weight", (unit, source) or "h1.bias", (unit,)),
         between two training chunks; the optimiser keeps its state (see EngineLoop.set_weight)."""

@@ -15,22 +15,28 @@ from pathlib import Path
 from typing import Sequence
 
 from engine.errors import ConfigError
+from playground.checkpoint import Trained, load_trained
 from playground.examples import DEFAULT_EXAMPLE
 from playground.project import load_project
 from ui.system_check import EXIT_MISSING_LIBRARIES, check_gui_libraries
 
 
 def _initial_project(argv: list[str], settings):
-    """(project, error message or None); falls back to the default example."""
+    """(Trained project or plain project as checkpoint.Trained, error message or None);
+    falls back to the default example."""
     candidates = [argv[0]] if argv else ([settings.last_project] if settings.last_project else [])
     for path in candidates:
         if not argv and not Path(path).is_file():
             continue            # a remembered file that has gone away is not worth a warning
         try:
-            return load_project(path), None
+            return load_trained(path), None
         except ConfigError as exc:
-            return load_project(DEFAULT_EXAMPLE), str(exc)
-    return load_project(DEFAULT_EXAMPLE), None
+            return _example(), str(exc)
+    return _example(), None
+
+
+def _example() -> Trained:
+    return Trained(load_project(DEFAULT_EXAMPLE), None, None)
 
 
 def _qt_running() -> bool:
@@ -53,8 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ui.main_window import MainWindow       # after QApplication: widgets need it
 
     settings = AppSettings()
-    project, problem = _initial_project(argv, settings)
-    window = MainWindow(project)
+    opened, problem = _initial_project(argv, settings)
+    window = MainWindow(opened.project)
+    if opened.state is not None:            # a trained project goes on from where it stopped
+        window.documents.show_trained(opened)
     window.show()
     window.offer_recovery()
     if problem:

@@ -143,6 +143,8 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         c = self.controller
+        # Weights loaded by hand keep the step number: results measured before are cleared.
+        c.reset_requested.connect(self._clear_results)
         c.frame_ready.connect(self._on_frame)
         c.session_changed.connect(self._on_session)
         c.diverged.connect(self._on_diverged)
@@ -161,6 +163,7 @@ class MainWindow(QMainWindow):
         # Points clicked on or off the output map keep the weights: watch the network adapt.
         self.boundary.data_edit_requested.connect(lambda data: self.keeper.rebuild({"data": data}, True))
         self.keeper.changed.connect(self.boundary.show_project)
+        self.boundary.plane_requested.connect(c.set_plane)
         # Output map and outcomes share a place: the one brought up draws what it has at once.
         for key in ("output", "outcomes"):
             self.docks[key].visibilityChanged.connect(lambda shown: self.pacer.frame() if shown else None)

@@ -56,3 +56,32 @@ def test_one_input_data_has_no_plane_and_still_gets_frames(tmp_path):
     project = project.with_changes(**fit_output(project.document, "classification", 2))
     frame = compute_frame(build_session(project), 0.0)
     assert frame.grid is None and frame.evaluation.train_loss > 0
+
+
+def test_two_chosen_inputs_make_the_plane_with_the_rest_at_their_mean():
+    session = session_of("iris.json")
+    names = session.dataset.feature_names
+    grid = compute_frame(session, 0.0, plane=(names[2], names[0])).grid
+    assert grid.axes[0].startswith(names[2]) and grid.axes[1].startswith(names[0])
+    X = session.dataset.X_train
+    assert np.allclose(grid.points_train, X[:, [2, 0]])
+    x0, x1, y0, y1 = grid.extent
+    r, c = 11, 40
+    point = np.array(X.mean(axis=0))
+    point[2] = x0 + c * (x1 - x0) / (grid.resolution - 1)
+    point[0] = y0 + r * (y1 - y0) / (grid.resolution - 1)
+    out = session.network.forward(point[None, :], training=False)
+    assert grid.output[r, c] == np.argmax(out[0])
+    assert compute_frame(session, 0.0, plane=("nope", names[0])).grid.axes[0].startswith("PC1")
+
+
+def test_a_table_of_two_inputs_is_drawn_over_those_inputs(tmp_path):
+    table = tmp_path / "two.csv"
+    table.write_text("a,b,y\n" + "".join(f"{i % 7},{i % 5},{i % 2}\n" for i in range(40)))
+    from playground.edits import fit_output
+    project = load_project(EXAMPLES / "iris.json").with_changes(
+        data={"source": {"csv": str(table), "target": "y", "task": "classification"}, "train_fraction": 0.8})
+    project = project.with_changes(**fit_output(project.document, "classification", 2))
+    session = build_session(project)
+    grid = compute_frame(session, 0.0).grid
+    assert grid.axes == ("a", "b") and np.allclose(grid.points_train, session.dataset.X_train)

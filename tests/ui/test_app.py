@@ -13,26 +13,37 @@ from ui.settings import AppSettings
 
 
 def test_project_on_the_command_line_wins(settings):
-    project, problem = app_module._initial_project([str(EXAMPLES / "xor.json")], AppSettings(settings))
-    assert project.path.name == "xor.json" and problem is None
+    opened, problem = app_module._initial_project([str(EXAMPLES / "xor.json")], AppSettings(settings))
+    assert opened.project.path.name == "xor.json" and opened.state is None and problem is None
+
+
+def test_a_trained_project_on_the_command_line_opens_with_its_state(settings, tmp_path):
+    from playground.checkpoint import save_trained
+    from playground.project import build_session, load_project
+    project = load_project(EXAMPLES / "xor.json")
+    session = build_session(project)
+    session.step(7)
+    save_trained(tmp_path / "t.nnpg", project, session.state())
+    opened, problem = app_module._initial_project([str(tmp_path / "t.nnpg")], AppSettings(settings))
+    assert problem is None and opened.state.step == 7
 
 
 def test_unreadable_project_falls_back_to_the_example_and_says_why(settings, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{")
-    project, problem = app_module._initial_project([str(bad)], AppSettings(settings))
-    assert project.path == app_module.DEFAULT_EXAMPLE
+    opened, problem = app_module._initial_project([str(bad)], AppSettings(settings))
+    assert opened.project.path == app_module.DEFAULT_EXAMPLE
     assert "bad.json" in problem and "JSON" in problem
 
 
 def test_last_project_then_default(settings, tmp_path):
     remembered = AppSettings(settings)
-    assert app_module._initial_project([], remembered)[0].path == app_module.DEFAULT_EXAMPLE
+    assert app_module._initial_project([], remembered)[0].project.path == app_module.DEFAULT_EXAMPLE
     remembered.add_recent(str(EXAMPLES / "circle.json"))
-    assert app_module._initial_project([], remembered)[0].path.name == "circle.json"
+    assert app_module._initial_project([], remembered)[0].project.path.name == "circle.json"
     remembered.add_recent(str(tmp_path / "gone.json"))             # deleted since: no warning, the default
-    project, problem = app_module._initial_project([], remembered)
-    assert project.path == app_module.DEFAULT_EXAMPLE and problem is None
+    opened, problem = app_module._initial_project([], remembered)
+    assert opened.project.path == app_module.DEFAULT_EXAMPLE and problem is None
 
 
 _RUN_MAIN = """

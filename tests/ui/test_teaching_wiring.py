@@ -52,3 +52,16 @@ def test_the_outcomes_dock_counts_the_test_rows(qtbot, window):
     total = sum(int(t.replace(",", "")) for t in view.texts())
     assert total == len(window.controller.session_info.dataset.y_test)
     assert frame.grid.outcomes.test.sum() == total
+
+
+def test_choosing_two_inputs_redraws_iris_over_them(qtbot, make_window):
+    window = make_window("iris.json")
+    names = window.controller.session_info.dataset.feature_names
+    with qtbot.waitSignal(window.controller.frame_ready, timeout=WAIT_MS,
+                          check_params_cb=lambda f: f.grid is not None and f.grid.axes[0].startswith(names[1])):
+        window.boundary.plane_requested.emit((names[1], names[3]))
+    frame = window.controller.latest_frame
+    X = window.controller.session_info.dataset.X_train
+    assert np.allclose(frame.grid.points_train, X[:, [1, 3]])
+    qtbot.waitUntil(lambda: window.boundary.plot.getPlotItem().getAxis("bottom").labelText.startswith(names[1]),
+                    timeout=WAIT_MS)

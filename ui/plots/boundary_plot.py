@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel
 from playground.frames import GRID_EXTENT
 from playground.point_edits import nearest_point, with_point_added, with_point_removed
 from ui.plots.base import PlotPanel, option_checkbox
+from ui.plots.plane_choice import PlaneChoice
 from ui.theme import class_color, diverging_colormap, plot_colors, surface_colormap
 
 REGRESSION_BANDS = 8     # "discretise" shows a regression surface as this many bands per sign
@@ -98,7 +99,10 @@ class BoundaryPlot(PlotPanel):
         self.add_value.setValue(1.0)        # the height of the regression sets' peaks
         self.add_value.setAccessibleName("Value to add")
         self.add_value.setToolTip("The target value a left click adds; a right click adds its negative.")
-        for widget in (self.show_test, self.discrete, self.edit_points, self.add_class, self.add_value):
+        self.plane = PlaneChoice(self)
+        self.plane_requested = self.plane.requested      # None (principal plane) or a pair of inputs
+        for widget in (self.plane.box, self.show_test, self.discrete, self.edit_points, self.add_class,
+                       self.add_value):
             self.options.addWidget(widget)
         item = self.plot.getPlotItem()
         item.setAspectLocked(True)
@@ -179,6 +183,10 @@ class BoundaryPlot(PlotPanel):
         data = info.dataset
         self._dataset = data
         self._adopt(info.project.data)
+        if data.points_train is None and tuple(data.feature_names) != self.plane._names:
+            self.plane.set_inputs(data.feature_names)       # a new data set starts on its principal plane
+        elif data.points_train is not None:
+            self.plane.set_inputs(())
         self._task, self._n_classes = data.task, data.n_classes
         if data.points_train is not None:
             self._mode = INPUT_PLANE
