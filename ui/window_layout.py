@@ -119,8 +119,8 @@ class DockLayout:
         w, d = self.window, self.docks
         w.addDockWidget(Qt.LeftDockWidgetArea, d["data"])
         w.addDockWidget(Qt.RightDockWidgetArea, d["output"])
-        self._tabify_outcomes()
         w.splitDockWidget(d["output"], d["training"], Qt.Vertical)
+        self._tabify_outcomes()
         for key in ("loss", "weights", "gradients"):
             w.addDockWidget(Qt.BottomDockWidgetArea, d[key], Qt.Horizontal)
         self._show_all()
