@@ -168,3 +168,13 @@ def test_why_panel_never_squeezes_its_parts_over_each_other(qtbot):
                 and bottom(panel.check) <= min(top(p) for p in panel.titles)
                 and panel.formula.height() >= panel.formula.heightForWidth(panel.formula.width()))
     qtbot.waitUntil(apart, timeout=WAIT_MS)
+
+
+@pytest.mark.parametrize("size", [LAPTOP, DESKTOP], ids=["1366x768", "1920x1080"])
+def test_outcomes_share_the_output_maps_place_and_nothing_else(qtbot, window, size):
+    laid_out(qtbot, window, size)
+    mates = set(window.tabifiedDockWidgets(window.docks["outcomes"]))
+    assert mates == {window.docks["output"]}
+    if size == DESKTOP:         # roomy: training sits below the map, on screen with it
+        assert window.docks["training"].isVisible() and not window.docks["training"].visibleRegion().isEmpty()
+        assert window.docks["training"].y() > window.docks["output"].y()
