@@ -327,7 +327,7 @@ class Documents(QObject):
         except (OSError, ConfigError) as exc:
             self._error("Cannot save the project", exc)
             return False
-        self.keeper.saved_as(path)
+        self.keeper.saved_as(path, step if trained else None)
         self.settings.add_recent(str(Path(path).resolve()))
         self.settings.remember_folder("projects", path)
         self.window.autosave.discard()

@@ -235,6 +235,7 @@ class MainWindow(QMainWindow):
             self._clear_results()
         for panel in self.result_panels:
             panel.note_step(step)
+        self.keeper.note_step(step)
         self._last_step = step
         self.status.show_frame(frame)
         for view in self.pacer.views:       # every live view takes the frame the same way

@@ -28,6 +28,10 @@ class ProjectKeeper(QObject):
         self.controller = controller
         self.state = ProjectState()
         self.drawing: dict | None = None        # the editor's unfinished graph, {"network", "layout"}
+        # The step a trained project's file holds (None for a settings-only file): training
+        # past it is work the file does not have yet.
+        self.trained_step: int | None = None
+        self._step: int | None = None
         controller.session_changed.connect(lambda info: self.state.session_built(info.project))
         controller.error.connect(self._on_error)
 
@@ -37,13 +41,26 @@ class ProjectKeeper(QObject):
 
     @property
     def dirty(self) -> bool:
-        """Work not saved in the project file: changes to the project, or an unfinished drawing."""
-        return self.state.dirty or self.drawing is not None
+        """Work not saved in the project file: changes to the project, an unfinished drawing,
+        or training beyond the step a trained project's file holds."""
+        return self.state.dirty or self.drawing is not None or self._trained_further()
+
+    def _trained_further(self) -> bool:
+        return self.trained_step is not None and self._step is not None and self._step != self.trained_step
+
+    def note_step(self, step: int) -> None:
+        """The weights are now those of ``step`` (every frame): may make a trained file out of date."""
+        if step != self._step:
+            self._after(lambda: setattr(self, "_step", step))
 
     def load(self, project, dirty: bool = False, state=None) -> None:
         """Show and train ``project``; ``dirty`` for work not yet saved (a recovered autosave);
         ``state`` a trained project's training state to continue from."""
-        self._after(lambda: self.state.loaded(project, dirty))
+        def load():
+            self.state.loaded(project, dirty)
+            self.trained_step = None if state is None else state.step
+            self._step = self.trained_step
+        self._after(load)
         self.controller.set_project(project, keep_weights=False, state=state)
         self.changed.emit(project)
         self.loaded.emit(project)
@@ -91,8 +108,13 @@ class ProjectKeeper(QObject):
         self._after(lambda: self.state.annotated(new))
         return True
 
-    def saved_as(self, path) -> None:
-        self._after(lambda: self.state.saved_as(path))
+    def saved_as(self, path, trained_step: int | None = None) -> None:
+        """Saved to ``path``: with the weights of ``trained_step`` (a trained project), or
+        the settings alone (None)."""
+        def saved():
+            self.state.saved_as(path)
+            self.trained_step = trained_step
+        self._after(saved)
         self.changed.emit(self.project)
 
     def _checked(self, sections: dict):

@@ -80,7 +80,10 @@ def test_a_reopened_trained_project_continues_bit_for_bit(qtbot, make_window, tm
     np.testing.assert_array_equal(second.loss_plot.rows(), history)
     x, _ = second.loss_plot.train_curve.getData()
     assert x is not None and x[0] == 0 and x[-1] == N_STEPS
+    assert not second.keeper.dirty and "*" not in second.windowTitle()
     click_step(qtbot, second, M_STEPS)
+    # Trained past what the file holds: closing now would lose those steps, so it is unsaved work.
+    qtbot.waitUntil(lambda: second.keeper.dirty and second.windowTitle().count("*") == 1, timeout=WAIT_MS)
     got = second.controller.latest_frame.snapshot.weights
     assert set(got) == set(expected)
     for name in expected:
@@ -88,6 +91,7 @@ def test_a_reopened_trained_project_continues_bit_for_bit(qtbot, make_window, tm
     # Saving again (Ctrl+S) writes the trained file it came from, at the new step.
     second.file_actions["save"].trigger()
     assert load_trained(saved).state.step == N_STEPS + M_STEPS
+    assert not second.keeper.dirty
 
 
 def test_a_plain_project_file_still_saves_and_opens(qtbot, make_window, tmp_path):
