@@ -93,6 +93,11 @@ class StepSampledHistory:
         self._values = np.zeros((capacity + 1, width))
         self.clear()
 
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held (fixed: the history is bounded), for bench/ui.py."""
+        return self._x.nbytes + self._values.nbytes
     def clear(self) -> None:
         self._kept = 0
         self._tail = False
