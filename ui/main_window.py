@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, 
                                QMainWindow, QTabWidget, QVBoxLayout, QWidget)
 
 from playground.worker import TrainingController
+from ui.app_undo import AppUndo
 from ui.help import GuideDialog, show_about
 from ui.editor.widget import NetworkEditor
 from ui.editor_link import EditorLink
@@ -94,7 +95,10 @@ class MainWindow(QMainWindow):
         self.result_panels = (self.why_panel, self.training_panel, self.race_panel, *self.teaching.result_panels)
         self.toolbar = TrainingToolbar(self.controller, self)
         self.addToolBar(Qt.TopToolBarArea, self.toolbar)
-        self.weight_edits = WeightEdits(self.network_view, self.controller, self.why_panel, self.editor, self)
+        # One history for project edits and weight edits; the graph editor keeps its own.
+        self.undo = AppUndo(self.keeper, self.controller, self.editor, self)
+        self.undo.pass_committed_boxes((self.data_panel, self.training_panel))
+        self.weight_edits = WeightEdits(self.network_view, self.controller, self.undo, self.why_panel, self)
         self.status = TrainingStatus(self.statusBar())
         self.race_badge = RaceBadge()
         self.statusBar().insertPermanentWidget(0, self.race_badge)

@@ -79,8 +79,8 @@ def _fill_recent(window) -> None:
 
 def build_edit_menu(window) -> None:
     menu = window.menuBar().addMenu("&Edit")
-    menu.addAction(window.weight_edits.undo_action)
-    menu.addAction(window.weight_edits.redo_action)
+    menu.addAction(window.undo.undo_action)
+    menu.addAction(window.undo.redo_action)
     menu.addSeparator()
     menu.addAction(window.toolbar.reset_action)
     menu.addAction(window.toolbar.play_action)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from engine.errors import ConfigError
+from playground.project_history import LEARNING_RATE, OPTIMIZER, REBUILD, SCHEDULE, KeeperEdit, ProjectChange
 from playground.project_state import ProjectState
 
 
@@ -22,6 +23,8 @@ class ProjectKeeper(QObject):
     loaded = Signal(object)         # a new project (opened, new, an example, recovered), after ``changed``
     failed = Signal(str)            # a user-facing reason an edit was refused
     dirty_changed = Signal(bool)
+    edited = Signal(object)         # a ProjectChange the user made (not a load, an annotation, an undo or redo)
+    reverted = Signal()             # the engine refused a change: the project is back to what it accepted
 
     def __init__(self, controller, parent=None):
         super().__init__(parent)
@@ -32,6 +35,7 @@ class ProjectKeeper(QObject):
         # past it is work the file does not have yet.
         self.trained_step: int | None = None
         self._step: int | None = None
+        self._replaying = False         # an undo or redo is being applied: it is no new change
         controller.session_changed.connect(lambda info: self.state.session_built(info.project))
         controller.error.connect(self._on_error)
 
@@ -73,32 +77,51 @@ class ProjectKeeper(QObject):
         self._after(keep)
 
     def rebuild(self, sections: dict, keep_weights: bool) -> bool:
-        new = self._checked(sections)
+        before, new = self.project, self._checked(sections)
         if new is None:
             return False
         self._after(lambda: self.state.rebuilt(new))
         self.controller.set_project(new, keep_weights=keep_weights)
         self.changed.emit(new)
+        self._record(ProjectChange(before, new, REBUILD, keep_weights))
         return True
 
     # Tuning: the running session changes in place, its weights and optimiser state stay.
     def set_learning_rate(self, training: dict, lr: float) -> bool:
-        return self._tune(training, lambda: self.controller.set_learning_rate(lr))
+        return self._tune(training, LEARNING_RATE, lambda: self.controller.set_learning_rate(lr))
 
     def set_optimizer(self, training: dict, spec: dict) -> bool:
-        return self._tune(training, lambda: self.controller.set_optimizer(spec))
+        return self._tune(training, OPTIMIZER, lambda: self.controller.set_optimizer(spec))
 
     def set_schedule(self, training: dict, spec: dict | None) -> bool:
-        return self._tune(training, lambda: self.controller.set_schedule(spec))
+        return self._tune(training, SCHEDULE, lambda: self.controller.set_schedule(spec))
 
-    def _tune(self, training: dict, send) -> bool:
-        new = self._checked({"training": training})
+    def _tune(self, training: dict, how: str, send) -> bool:
+        before, new = self.project, self._checked({"training": training})
         if new is None:
             return False
         self._after(lambda: self.state.tuned(new))
         send()
         self.changed.emit(new)
+        self._record(ProjectChange(before, new, how))
         return True
+
+    def replay(self, edit: KeeperEdit) -> bool:
+        """Apply an undo or redo (playground.project_history) the way the change was made;
+        it is not recorded as a change of its own."""
+        self._replaying = True
+        try:
+            if edit.how == REBUILD:
+                return self.rebuild(edit.sections, edit.keep_weights)
+            tune = {LEARNING_RATE: self.set_learning_rate, OPTIMIZER: self.set_optimizer,
+                    SCHEDULE: self.set_schedule}[edit.how]
+            return tune(edit.sections["training"], edit.value)
+        finally:
+            self._replaying = False
+
+    def _record(self, change: ProjectChange) -> None:
+        if not self._replaying and change.before is not None:
+            self.edited.emit(change)
 
     def annotate(self, sections: dict) -> bool:
         """Change sections that do not affect training (the editor's ``layout``): no rebuild."""
@@ -128,6 +151,7 @@ class ProjectKeeper(QObject):
     def _on_error(self, message: str) -> None:
         if self.state.engine_refused():
             self.changed.emit(self.project)
+            self.reverted.emit()
         self.failed.emit(message)
 
     def _after(self, change) -> None:

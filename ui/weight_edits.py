@@ -3,29 +3,25 @@
 The neuron view's weight editor (ui.weight_editor) says what the user did; this
 object makes it happen:
 
-* every committed edit is a ``SetWeight`` on its own undo stack, whose redo and
-  undo send ``TrainingController.set_weight`` with the new or the old value, so
-  Edit > Undo (``undo_action``, Ctrl+Z) restores a weight through the same command
-  that set it.  Values previewed while the slider is dragged go straight to the
+* every committed edit is a ``SetWeight`` on the window's undo stack (ui.app_undo,
+  shared with project edits), whose redo and undo send ``TrainingController.set_weight``
+  with the new or the old value, so Edit > Undo (``undo_action``, Ctrl+Z) restores a
+  weight through the same command that set it.  Values previewed while the slider is dragged go straight to the
   engine; the release pushes one command from the value before the drag.
 * a picked edge becomes the Why? tab's weight (``WhyPanel.select_weight``), and
   the chain rule for it is asked for after every edit (the engine answers in order,
   so for the new value) and, while the editor is open, after frames (at most every
   AUTO_INTERVAL_S while training), so it follows the weight as the loss and the output
   map do.
-* the history is cleared when it stops meaning anything: a new session (another
-  network, a file opened) or Reset (fresh weights).
-
-The graph editor has its own undo stack and its own Ctrl+Z (within the editor).
-Two actions on one key would cancel each other ("ambiguous shortcut"), so these
-actions step aside (disabled) while ``yield_to`` (the graph editor) is shown.
+* the history is cleared (by ui.app_undo) when it stops meaning anything: a file
+  opened or Reset (fresh weights).  Project changes in between stay undoable in order.
 """
 from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QEvent, QObject, Signal
-from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand
 
 from playground.explain import ExplainRequest
 
@@ -71,41 +67,25 @@ class SetWeight(QUndoCommand):
 class WeightEdits(QObject):
     edited = Signal()       # a weight changed by hand (an edit, its undo or redo, a dragged value)
 
-    def __init__(self, view, controller, why_panel=None, yield_to=None, parent=None):
+    def __init__(self, view, controller, undo, why_panel=None, parent=None):
+        """``undo``: the window's history (ui.app_undo.AppUndo), whose stack and actions these share."""
         super().__init__(parent)
-        self.view, self.controller, self.why_panel, self.yield_to = view, controller, why_panel, yield_to
-        self.stack = QUndoStack(self)
+        self.view, self.controller, self.why_panel = view, controller, why_panel
+        self.stack, self.undo_action, self.redo_action = undo.stack, undo.undo_action, undo.redo_action
         self._asked_at = -1e9
-        self.undo_action = QAction("Undo weight edit", self)
-        self.undo_action.setShortcut(QKeySequence.Undo)
-        self.undo_action.triggered.connect(self.stack.undo)
-        self.redo_action = QAction("Redo weight edit", self)
-        redo_keys = [QKeySequence("Ctrl+Shift+Z")]
-        redo_keys += [k for k in QKeySequence.keyBindings(QKeySequence.Redo) if k not in redo_keys]   # no twins
-        self.redo_action.setShortcuts(redo_keys)
-        self.redo_action.triggered.connect(self.stack.redo)
         # On the view too, so the keys work wherever the window puts (or does not put) them in a menu.
         view.addActions([self.undo_action, self.redo_action])
-        self.stack.indexChanged.connect(self._update_actions)
-        if yield_to is not None:
-            yield_to.installEventFilter(self)
-        self._update_actions()
 
         view.weight_edited.connect(self.push)
         view.weight_previewed.connect(self._preview)
         view.weight_selected.connect(self._follow)
         controller.explained.connect(view.show_explanation)
         controller.frame_ready.connect(self._on_frame)
-        controller.session_changed.connect(lambda _: self.clear())
-        controller.reset_requested.connect(self.clear)
 
     # -- the history ---------------------------------------------------------------------
     def push(self, tensor: str, index: tuple, old: float, new: float, merge: bool = False) -> None:
         """Set ``tensor``[``index``] to ``new`` now; Undo puts ``old`` back."""
         self.stack.push(SetWeight(self._apply, tensor, index, old, new, merge))
-
-    def clear(self) -> None:
-        self.stack.clear()
 
     def _apply(self, tensor: str, index: tuple, value: float) -> None:
         self.controller.set_weight(tensor, index, value)
@@ -115,22 +95,6 @@ class WeightEdits(QObject):
     def _preview(self, tensor: str, index: tuple, value: float) -> None:
         self.controller.set_weight(tensor, index, value)
         self.edited.emit()
-
-    def eventFilter(self, obj, event):
-        if obj is self.yield_to and event.type() in (QEvent.Show, QEvent.Hide):
-            self._update_actions()
-        return False
-
-    def _update_actions(self, *_) -> None:
-        shown = self.yield_to is not None and self.yield_to.isVisible()
-        for action, can, text, verb in ((self.undo_action, self.stack.canUndo(), self.stack.undoText(), "Undo"),
-                                        (self.redo_action, self.stack.canRedo(), self.stack.redoText(), "Redo")):
-            action.setEnabled(can and not shown)
-            action.setText(f"{verb} {text}" if can else f"{verb} weight edit")
-            tip = (f"{verb} the hand edit of {text}" if can else f"No weight edit to {verb.lower()}") + \
-                  (" (the graph editor has its own Undo while it is shown)" if can and shown else "")
-            action.setToolTip(tip)
-            action.setStatusTip(tip)
 
     # -- the chain rule for the edited weight ---------------------------------------------
     def _follow(self, tensor: str, index: tuple) -> None:
