@@ -69,6 +69,8 @@ class TrainingFrame:
     evaluation: Evaluation
     steps_per_second: float
     grid: GridOutputs | None
+    # The outcomes when there is no grid to carry them (data with a single input).
+    outcomes: ClassOutcomes | RegressionOutcomes | None = None
 
 
 def _grid_points(extent, resolution) -> np.ndarray:
@@ -150,4 +152,6 @@ def compute_frame(session: TrainingSession, steps_per_second: float,
     which plane data with many inputs is drawn on (``plane_of``)."""
     evaluation = session.evaluate()
     grid = reuse_grid if reuse_grid is not None else compute_grid(session, plane=plane)
-    return TrainingFrame(session.snapshot(), evaluation, steps_per_second, grid)
+    # Without a plane there is no grid, and no slower pace to keep: outcomes come every frame.
+    outcomes = session_outcomes(session) if grid is None and not has_plane(session.dataset) else None
+    return TrainingFrame(session.snapshot(), evaluation, steps_per_second, grid, outcomes)

@@ -219,7 +219,9 @@ class MainWindow(QMainWindow):
         self.boundary.set_session(info)
         self.outcomes.set_session(info)
         self._name_output_dock(info)
-        self._fit_output_dock(self.boundary.has_plane)
+        if not self.boundary.has_plane:
+            # One input, no plane to draw on: the outcomes are what there is to see.
+            self.docks["outcomes"].raise_()
         self.weights_plot.set_layers(layers)
         self.gradients_plot.set_layers(layers)
         if self.text_zoom.factor != 1.0:
@@ -254,13 +256,6 @@ class MainWindow(QMainWindow):
         else:
             title = "Output over the data's principal plane" if self.boundary.has_plane else "Output"
         self.docks["output"].setWindowTitle(title)
-
-    def _fit_output_dock(self, has_plane: bool) -> None:
-        """No plane to draw on (one input): the output dock holds a short message, so it gives
-        its height away."""
-        # Room for the message wrapped a little narrower than now: the dock may be narrowed.
-        width = max(150, int(self.boundary.width() * 0.8))
-        self.dock_layout.fit_output(has_plane, self.boundary.heightForWidth(width) + 8)
 
     def _clear_results(self) -> None:
         for panel in self.result_panels:
@@ -318,8 +313,8 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         """Every panel back in the default arrangement for the window's present size."""
         self.dock_layout.arrange(self.size())
-        if self.controller.session_info is not None:
-            self._fit_output_dock(self.boundary.has_plane)
+        if self.controller.session_info is not None and not self.boundary.has_plane:
+            self.docks["outcomes"].raise_()
 
     def fit_to_screen(self, area: QRect | None = None) -> None:
         """Size the window to ``area`` (the screen's available area by default, up to

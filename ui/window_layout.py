@@ -31,7 +31,6 @@ CHROME_HEIGHT = 90              # menu bar, toolbar and status bar
 RIGHT_COLUMN = 400              # the roomy layout's right column (output map over training)
 MAP_EXTRA = 60                  # the output dock's title, option row and axis beside the square map
 MAX_DEFAULT = QSize(1920, 1200)  # a first window no bigger than this, even on a large screen
-QWIDGETSIZE_MAX = (1 << 24) - 1
 
 
 class PanelScroll(QScrollArea):
@@ -78,8 +77,6 @@ class DockLayout:
     def __init__(self, window: QMainWindow, docks: dict[str, QDockWidget]):
         self.window, self.docks = window, docks
         self.compact = False
-        self._plane_height: int | None = None      # the output dock's height before it shrank
-        self._arranged_output: int | None = None   # its height in the arrangement just made
 
     # -- the two arrangements -------------------------------------------------------------
     def _width(self, key: str) -> int:
@@ -96,13 +93,11 @@ class DockLayout:
     def arrange(self, size: QSize) -> None:
         """Put every dock back, docked and shown, in the arrangement for a window of ``size``."""
         w = self.window
-        self.docks["output"].widget().setMaximumHeight(QWIDGETSIZE_MAX)     # fit_output applies it again
         for dock in self.docks.values():
             dock.setFloating(False)
             w.removeDockWidget(dock)
         self.compact = self.is_compact(size)
-        self._plane_height = None
-        self._arranged_output = (self._arrange_compact if self.compact else self._arrange_roomy)(size)
+        (self._arrange_compact if self.compact else self._arrange_roomy)(size)
 
     def _tabify_outcomes(self) -> None:
         """The outcomes (confusion matrix, predicted against actual) share the output's place."""
@@ -114,8 +109,7 @@ class DockLayout:
         for dock in self.docks.values():
             dock.show()
 
-    def _arrange_roomy(self, size: QSize) -> int:
-        """Returns the output dock's height."""
+    def _arrange_roomy(self, size: QSize) -> None:
         w, d = self.window, self.docks
         w.addDockWidget(Qt.LeftDockWidgetArea, d["data"])
         w.addDockWidget(Qt.RightDockWidgetArea, d["output"])
@@ -134,9 +128,8 @@ class DockLayout:
         bottom = max(BOTTOM_ROW_MIN, min(BOTTOM_ROW_MAX, int(size.height() * 0.26)))
         w.resizeDocks([d["loss"]], [bottom], Qt.Vertical)
         self._even_bottom_row(size.width() - self._width("data") - right)
-        return output
 
-    def _arrange_compact(self, size: QSize) -> int:
+    def _arrange_compact(self, size: QSize) -> None:
         w, d = self.window, self.docks
         w.addDockWidget(Qt.RightDockWidgetArea, d["output"])
         self._tabify_outcomes()
@@ -156,7 +149,6 @@ class DockLayout:
         spare = size.height() - CENTRAL_MIN.height() - CHROME_HEIGHT
         w.resizeDocks([d["loss"]], [max(COMPACT_ROW_MIN, min(BOTTOM_ROW_MAX, spare))], Qt.Vertical)
         self._even_bottom_row(size.width() - width)
-        return output
 
     def _even_bottom_row(self, width: int) -> None:
         row = [self.docks[key] for key in ("loss", "weights", "gradients")]
@@ -168,35 +160,3 @@ class DockLayout:
             dock = self.docks[key]
             if dock.isVisible() and not dock.isFloating():
                 self.window.resizeDocks([dock], [max(dock.width(), self._width(key))], Qt.Horizontal)
-
-    # -- data without an input plane ---------------------------------------------------------
-    def fit_output(self, has_plane: bool, message_height: int) -> None:
-        """No plane to draw on: the output dock holds one short message, so it is held to
-        that height wherever it is and its neighbours take the rest.  With a plane again it
-        is free and gets back the height it had."""
-        dock = self.docks["output"]
-        content = dock.widget()
-        if not has_plane:
-            if self._plane_height is None:
-                # Just arranged (the layout may not have settled yet) or not yet shown: the
-                # arrangement's height; else the height the user left it at.
-                shown = dock.isVisible() and dock.height() > message_height
-                self._plane_height = (self._arranged_output or (dock.height() if shown else None)
-                                      or self.column_width() + MAP_EXTRA)
-                self._arranged_output = None
-            content.setMaximumHeight(message_height)
-        elif self._plane_height is not None:
-            content.setMaximumHeight(QWIDGETSIZE_MAX)
-            self._set_height(dock, self._plane_height)
-            self._plane_height = None
-
-    def _set_height(self, dock: QDockWidget, height: int) -> None:
-        """resizeDocks given one dock scales the whole column back to fit; given the docks
-        above and below too, the change stays between them."""
-        w = self.window
-        mates = [d for d in self.docks.values() if d is not dock and d.isVisible() and not d.isFloating()
-                 and w.dockWidgetArea(d) == w.dockWidgetArea(dock) and d.x() == dock.x()]
-        total = dock.height() + sum(d.height() for d in mates)
-        rest = max(0, total - height)
-        share = sum(d.height() for d in mates) or 1
-        w.resizeDocks([dock, *mates], [height, *(rest * d.height() // share for d in mates)], Qt.Vertical)

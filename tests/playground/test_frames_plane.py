@@ -85,3 +85,18 @@ def test_a_table_of_two_inputs_is_drawn_over_those_inputs(tmp_path):
     session = build_session(project)
     grid = compute_frame(session, 0.0).grid
     assert grid.axes == ("a", "b") and np.allclose(grid.points_train, session.dataset.X_train)
+
+
+def test_without_a_plane_the_frame_carries_the_outcomes_itself(tmp_path):
+    table = tmp_path / "one.csv"
+    table.write_text("a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))
+    from playground.edits import fit_output
+    project = load_project(EXAMPLES / "iris.json").with_changes(
+        data={"source": {"csv": str(table), "target": "y", "task": "classification"}, "train_fraction": 0.8})
+    project = project.with_changes(**fit_output(project.document, "classification", 2))
+    session = build_session(project)
+    frame = compute_frame(session, 0.0)
+    predicted = (session.network.forward(session.X_test, training=False)[:, 0] > 0.5).astype(int)
+    assert frame.grid is None
+    assert np.array_equal(frame.outcomes.test, confusion_matrix(session.dataset.y_test, predicted, 2))
+    assert compute_frame(session_of("iris.json"), 0.0).outcomes is None      # with a plane, the grid has them

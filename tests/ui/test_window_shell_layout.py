@@ -113,22 +113,22 @@ def one_feature_project(tmp_path) -> Path:
 
 
 @pytest.mark.parametrize("size", [LAPTOP, DESKTOP], ids=["1366x768", "1920x1080"])
-def test_output_dock_gives_its_space_away_for_data_without_a_plane(qtbot, window, tmp_path, size):
+def test_data_without_a_plane_brings_up_its_outcomes_instead_of_an_empty_map(qtbot, window, tmp_path, size):
     laid_out(qtbot, window, size)
-    dock, message, plot = window.docks["output"], window.boundary.message, window.boundary.plot
-    full = dock.height()
-    with qtbot.waitSignal(window.controller.session_changed, timeout=WAIT_MS):
+    outcomes, plot = window.outcomes, window.boundary.plot
+    with qtbot.waitSignal(window.controller.session_changed, timeout=WAIT_MS) as blocker:
         assert window.documents.open_project(one_feature_project(tmp_path))
-    qtbot.waitUntil(lambda: message.isVisible(), timeout=WAIT_MS)
-    needed = message.heightForWidth(message.width()) + window.boundary.show_test.height() + 60
-    qtbot.waitUntil(lambda: dock.height() <= needed, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: message.height() >= message.heightForWidth(message.width()),   # its text still fits
-                    timeout=WAIT_MS)
-    # ... and the output map comes back at its size for data with a plane.
+    rows = len(blocker.args[0].dataset.y_test)
+    # One input: the confusion matrix is up, counting every test row, where the map cannot be drawn.
+    qtbot.waitUntil(lambda: outcomes.isVisible() and not outcomes.visibleRegion().isEmpty(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: sum(int(t.replace(",", "")) for t in outcomes.texts()) == rows
+                    and min(outcomes.plot.width(), outcomes.plot.height()) >= 150, timeout=WAIT_MS)
+    # ... and data with a plane shows its map again.
     with qtbot.waitSignal(window.controller.session_changed, timeout=WAIT_MS):
         assert window.documents.open_project(EXAMPLES / "iris.json")       # 4 inputs: a projected plane
-    qtbot.waitUntil(lambda: plot.isVisible() and dock.height() >= full - 10, timeout=WAIT_MS)
-    assert min(plot.width(), plot.height()) >= 250, plot.size()
+    window.docks["output"].raise_()
+    qtbot.waitUntil(lambda: plot.isVisible() and not window.boundary.visibleRegion().isEmpty()
+                    and min(plot.width(), plot.height()) >= 200, timeout=WAIT_MS)
 
 
 def test_first_start_fills_the_screen_it_is_given(qtbot, window):

@@ -202,8 +202,8 @@ class BoundaryPlot(PlotPanel):
         self._set_edit_controls()
         if not self.has_plane:
             self.message.setText("This data set has a single input feature, so there is no "
-                                 "plane to draw the output on.\n\nFollow the loss curves and the "
-                                 "accuracy in the status bar instead.")
+                                 "plane to draw the output on.\n\nThe Outcomes tab beside this one "
+                                 "shows what the network gets right and wrong.")
             self._show_test(False)
             return
         if data.task == "regression":

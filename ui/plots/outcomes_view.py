@@ -88,8 +88,10 @@ class OutcomesPlot(PlotPanel):
             self.draw(0.0)
 
     def show_frame(self, frame) -> None:
-        if frame.grid is not None and frame.grid.outcomes is not None:
-            self._outcomes = frame.grid.outcomes
+        # They come with the grid, or on their own for data without a plane (one input).
+        outcomes = frame.grid.outcomes if frame.grid is not None else frame.outcomes
+        if outcomes is not None:
+            self._outcomes = outcomes
             self.dirty = True
 
     def _mark_dirty(self) -> None:
