@@ -205,14 +205,21 @@ def test_two_processes_take_the_steps_of_one(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    context = multiprocessing.get_context("fork")     # the children inherit torch: no second import
+    # Spawned, not forked: a fork of this process (torch's thread pools already running,
+    # Qt loaded by other tests) could hang in the child at exit; each child imports torch.
+    context = multiprocessing.get_context("spawn")
     out = tmp_path / "two.safetensors"
     workers = [context.Process(target=_rank, args=(tmp_path / "net.py", rank, port, init, out)) for rank in (0, 1)]
     for worker in workers:
         worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert [worker.exitcode for worker in workers] == [0, 0]
+    try:
+        for worker in workers:
+            worker.join(timeout=180)
+        assert [worker.exitcode for worker in workers] == [0, 0]
+    finally:
+        for worker in workers:          # never leave a hung rank behind
+            if worker.is_alive():
+                worker.kill()
     both = load_weights(out)
     for name, t in single.state_dict().items():
         np.testing.assert_allclose(both[name], t.numpy(), rtol=0, atol=TOLERANCE)
