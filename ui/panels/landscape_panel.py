@@ -14,17 +14,15 @@ import html
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget
 
 from engine.landscape import DEFAULT_RESOLUTION, DEFAULT_SECONDS, MAX_RESOLUTION, MIN_RESOLUTION
-from ui.panels.staleness import MeasuredAt
+from ui.panels.job_panel import JobPanel, rich_label
 from ui.panels.teaching_text import number
 from ui.panels.widgets import combo, scrolling
 from ui.plots.landscape_plot import LandscapePlot
 from ui.theme import SERIES
 
-PROGRESS_STEPS = 1000
 PLOT_MIN_SIZE = 240
 AUTO = MIN_RESOLUTION - 1       # the grid box's lowest value stands for "let the engine choose"
 LOG_WHEN_RATIO = 10.0           # losses spanning more than a decade get log colours
@@ -123,18 +121,16 @@ def summary_html(landscape) -> str:
     return "<br>".join(lines)
 
 
-class LandscapePanel(QWidget):
+class LandscapePanel(JobPanel):
     landscape_requested = Signal(str, object)       # direction kind, grid points per side (None: auto)
     cancel_requested = Signal()
+    TITLE, FAILED, CANCELLED, IDLE = "The landscape", "could not be computed", CANCELLED, IDLE
+    STALE_HINT = ("The star marks where the weights were then, not where they are now; compute again to centre "
+                  "the slice on them.")
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._landscape = None
-        self._now: int | None = None
-        self._asked_at: int | None = None
-        self._awaiting = False
-        self._cancelling = False
-        self._measured = MeasuredAt()
         self.kind = combo("Landscape directions", "Which plane through the current weights to slice the loss on.",
                           DIRECTIONS)
         self.grid = QSpinBox()
@@ -149,22 +145,8 @@ class LandscapePanel(QWidget):
         self.compute.setAccessibleName("Compute the loss landscape")
         self.compute.setToolTip("Compute the loss on the grid from a copy of the current weights. Your network is "
                                 "not changed.")
-        self.compute.clicked.connect(self._request)
-        self.cancel = QPushButton("Cancel")
-        self.cancel.setAccessibleName("Cancel the loss landscape")
-        self.cancel.setToolTip("Stop now; half a grid is not shown.")
-        self.cancel.setEnabled(False)
-        self.cancel.clicked.connect(self._cancel)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, PROGRESS_STEPS)
-        self.progress.setAccessibleName("Loss landscape progress")
-        self.progress.setToolTip("How much of the grid is done (after measuring the directions).")
-        self.busy_row = QWidget()
-        busy = QHBoxLayout(self.busy_row)
-        busy.setContentsMargins(0, 0, 0, 0)
-        busy.addWidget(self.cancel)
-        busy.addWidget(self.progress, 1)
-        self.busy_row.setVisible(False)
+        self._build_job_controls(self.compute, "loss landscape", "Stop now; half a grid is not shown.",
+                                 "How much of the grid is done (after measuring the directions).")
         self.log_colours = QCheckBox("log colours")
         self.log_colours.setAccessibleName("Log colour scale for the landscape")
         self.log_colours.setToolTip("Colour by the loss's logarithm, so a slice spanning decades still shows its "
@@ -179,18 +161,13 @@ class LandscapePanel(QWidget):
         controls.addWidget(self.compute)
         controls.addWidget(self.log_colours)
 
-        self.stale = QLabel()
-        self.stale.setWordWrap(True)
-        self.stale.setTextFormat(Qt.RichText)
-        self.stale.setAccessibleName("Loss landscape is out of date")
-        self.stale.setVisible(False)
         self.plot = LandscapePlot()
         self.plot.setAccessibleName("Loss landscape plot")
         self.plot.setToolTip("The loss over the plane (colours and contour lines), the current weights (star) "
                              "and paths projected onto the plane (a dot where each starts).")
         self.plot.setMinimumSize(PLOT_MIN_SIZE, PLOT_MIN_SIZE)
-        self.summary = self._rich_label("Loss landscape results", IDLE)
-        self.help = self._rich_label("About the loss landscape", HELP)
+        self.summary = rich_label("Loss landscape results", IDLE)
+        self.help = rich_label("About the loss landscape", HELP)
         # The slice on the left, what it shows scrolling beside it.
         words = QWidget()
         text = QVBoxLayout(words)
@@ -209,14 +186,6 @@ class LandscapePanel(QWidget):
         layout.addWidget(self.stale)
         layout.addWidget(split, 1)
 
-    @staticmethod
-    def _rich_label(name: str, text: str) -> QLabel:
-        label = QLabel(text)
-        label.setTextFormat(Qt.RichText)
-        label.setWordWrap(True)
-        label.setAccessibleName(name)
-        return label
-
     def resolution(self) -> int | None:
         value = self.grid.value()
         return None if value == AUTO else value
@@ -225,85 +194,24 @@ class LandscapePanel(QWidget):
     def set_theme(self, theme: str) -> None:
         self.plot.set_theme(theme)
 
-    def set_busy(self, busy: bool) -> None:
-        """Whether the engine is computing a landscape (the controller's job_busy for it)."""
-        if not busy and self._awaiting:
-            self._awaiting = False
-            self.summary.setText(CANCELLED if self._cancelling else "The landscape stopped without results.")
-        self._cancelling &= busy
-        self.compute.setEnabled(not busy)
-        self.cancel.setEnabled(busy and not self._cancelling)
-        self.busy_row.setVisible(busy)
-
-    def show_progress(self, fraction: float, text: str) -> None:
-        if not self._awaiting or self._cancelling:
-            return
-        self.progress.setValue(round(min(1.0, max(0.0, fraction)) * PROGRESS_STEPS))
-        self.progress.setFormat(text or "%p%")         # the engine's words say how far, when it sends them
-
     def show_result(self, landscape, step: int | None = None) -> None:
         """A LossLandscape; ``step``: the step of the weights at its centre (default: the
         step the weights were at when it was asked for)."""
-        self._awaiting = False
+        self._result_arrived(step)
         self._landscape = landscape
-        at = step if step is not None else self._asked_at if self._asked_at is not None else self._now
-        self._measured.clear()
-        self.stale.setVisible(False)
-        if at is not None:
-            self._measured.measured(at)
-            if self._now is not None:
-                self.note_step(self._now)
         self.log_colours.blockSignals(True)
         self.log_colours.setChecked(log_is_useful(landscape.losses))
         self.log_colours.blockSignals(False)
         self.summary.setText(summary_html(landscape))
         self._draw()
 
-    def show_failure(self, message: str) -> None:
-        """Refused (another job runs) or failed: no job_busy(False) may follow, so end here."""
-        text = CANCELLED if self._cancelling else \
-            f"<b>The landscape could not be computed</b>: {html.escape(message)}"
-        self._awaiting = False
-        self.set_busy(False)
-        self.summary.setText(text)
-
-    def note_step(self, step: int) -> None:
-        self._now = step
-        if self._measured.moved_to(step):
-            self.stale.setText(f"<i>{html.escape(self._measured.notice(step))} The star marks where the weights "
-                               f"were then, not where they are now; compute again to centre the slice on them.</i>")
-            self.stale.setVisible(True)
-
-    def clear_results(self) -> None:
-        """A new network or fresh weights: the slice was around other weights."""
-        self._landscape = None
-        self._measured.clear()
-        self._awaiting = False
-        self.stale.setVisible(False)
-        self.set_busy(False)
-        self.summary.setText(IDLE)
-        self._draw()
-
     # -- inside --------------------------------------------------------------------------------
     def _request(self) -> None:
-        self._awaiting, self._cancelling = True, False
-        self._asked_at = self._now
-        # The old result goes: a cancel must not leave it under the new request's words.
-        self._landscape = None
-        self._measured.clear()
-        self.stale.setVisible(False)
-        self._draw()
-        self.progress.setValue(0)
-        self.progress.setFormat("Starting…")
-        self.set_busy(True)
-        self.summary.setText("Computing the loss over the grid…")
+        self._begin("Computing the loss over the grid…")
         self.landscape_requested.emit(self.kind.currentData(), self.resolution())
 
-    def _cancel(self) -> None:
-        self._cancelling = True
-        self.cancel.setEnabled(False)
-        self.progress.setFormat("Cancelling…")
-        self.cancel_requested.emit()
+    def _forget_result(self) -> None:
+        self._landscape = None
 
     def _draw(self) -> None:
         landscape = self._landscape

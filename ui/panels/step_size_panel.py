@@ -8,23 +8,19 @@ rule is about a minimum), what the rule assumes, and what each run actually did.
 """
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget
 
 from engine.step_size_demo import DEFAULT_FACTORS, DEFAULT_STEPS, MAX_STEPS
-from ui.panels.staleness import MeasuredAt
+from ui.panels.job_panel import JobPanel, rich_label
 from ui.panels.teaching_text import number
 from ui.panels.widgets import scrolling
 from ui.plots.base import theme_plot
 from ui.plots.ranges import DecadeAxis
 from ui.theme import SERIES
 
-PROGRESS_STEPS = 1000           # the progress bar's resolution
 PLOT_MIN_HEIGHT = 120           # each of the two stacked plots
 LOG_WHEN_RATIO = 10.0           # losses spanning more than a decade get a log axis
 TINY = 1e-300                   # a log axis cannot show 0
@@ -156,18 +152,15 @@ def log_is_useful(demo) -> bool:
     return values.size > 0 and float(values.max()) > LOG_WHEN_RATIO * float(values.min())
 
 
-class StepSizePanel(QWidget):
+class StepSizePanel(JobPanel):
     demo_requested = Signal(int)            # steps per run
     cancel_requested = Signal()
+    TITLE, FAILED, CANCELLED, IDLE = "The demo", "could not run", CANCELLED, IDLE
+    STALE_HINT = "Run the demo again to see the limit at the new weights."
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._demo = None
-        self._now: int | None = None            # the newest step the weights were seen at
-        self._asked_at: int | None = None       # ... when the demo was asked for
-        self._awaiting = False                  # asked for; neither its result nor its failure came
-        self._cancelling = False
-        self._measured = MeasuredAt()
         self.steps = QSpinBox()
         self.steps.setRange(1, MAX_STEPS)
         self.steps.setValue(DEFAULT_STEPS)
@@ -178,22 +171,8 @@ class StepSizePanel(QWidget):
         self.run.setAccessibleName("Run the step-size demo")
         self.run.setToolTip("Measure the curvature at the current weights, then run plain full-batch gradient "
                             "descent from a copy of them at each step size. Your network is not changed.")
-        self.run.clicked.connect(self._request)
-        self.cancel = QPushButton("Cancel")
-        self.cancel.setAccessibleName("Cancel the step-size demo")
-        self.cancel.setToolTip("Stop the demo now; a half-finished demo shows nothing.")
-        self.cancel.setEnabled(False)
-        self.cancel.clicked.connect(self._cancel)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, PROGRESS_STEPS)
-        self.progress.setAccessibleName("Step-size demo progress")
-        self.progress.setToolTip("Measuring the curvature, then the runs one after another.")
-        self.busy_row = QWidget()
-        busy = QHBoxLayout(self.busy_row)
-        busy.setContentsMargins(0, 0, 0, 0)
-        busy.addWidget(self.cancel)
-        busy.addWidget(self.progress, 1)
-        self.busy_row.setVisible(False)
+        self._build_job_controls(self.run, "step-size demo", "Stop the demo now; a half-finished demo shows nothing.",
+                                 "Measuring the curvature, then the runs one after another.")
         self.log_scale = QCheckBox("log scale")
         self.log_scale.setAccessibleName("Log scale for the step-size plots")
         self.log_scale.setToolTip("Log axes for the loss and the distance. Switched on by itself when the "
@@ -206,20 +185,15 @@ class StepSizePanel(QWidget):
         controls.addStretch(1)
         controls.addWidget(self.log_scale)
 
-        self.stale = QLabel()
-        self.stale.setWordWrap(True)
-        self.stale.setTextFormat(Qt.RichText)
-        self.stale.setAccessibleName("Step-size demo is out of date")
-        self.stale.setVisible(False)
         # What the point is goes above the curves (said first); the numbers under them.
-        self.summary = self._rich_label("Step-size demo verdict", IDLE)
-        self.details = self._rich_label("Step-size demo results", "")
+        self.summary = rich_label("Step-size demo verdict", IDLE)
+        self.details = rich_label("Step-size demo results", "")
         self.loss_plot = self._plot("Full-batch training loss", "loss", "Step-size demo loss plot",
                                     "Each run's loss on the full training set after every step.")
         self.distance_plot = self._plot("Distance from the start ‖w − w₀‖", "distance",
                                         "Step-size demo distance plot",
                                         "How far each run's weights are from where they all started.")
-        self.help = self._rich_label("About the step-size demo", HELP)
+        self.help = rich_label("About the step-size demo", HELP)
         # Curves on the left, their numbers and the explanation scrolling beside them:
         # on a small screen the plots keep their height and the words scroll.
         plots = QWidget()
@@ -246,14 +220,6 @@ class StepSizePanel(QWidget):
         layout.addWidget(split, 1)
 
     @staticmethod
-    def _rich_label(name: str, text: str) -> QLabel:
-        label = QLabel(text)
-        label.setTextFormat(Qt.RichText)
-        label.setWordWrap(True)
-        label.setAccessibleName(name)
-        return label
-
-    @staticmethod
     def _plot(title: str, y_label: str, name: str, tip: str) -> pg.PlotWidget:
         plot = pg.PlotWidget(title=title, axisItems={"left": DecadeAxis("left")})
         plot.setAccessibleName(name)
@@ -270,34 +236,11 @@ class StepSizePanel(QWidget):
         theme_plot(self.distance_plot, theme)
         self._draw()
 
-    def set_busy(self, busy: bool) -> None:
-        """Whether the engine is running the demo (the controller's job_busy for it)."""
-        if not busy and self._awaiting:             # it ended with neither a result nor a failure
-            self._awaiting = False
-            self.summary.setText(CANCELLED if self._cancelling else "The demo stopped without results.")
-        self._cancelling &= busy
-        self.run.setEnabled(not busy)
-        self.cancel.setEnabled(busy and not self._cancelling)
-        self.busy_row.setVisible(busy)
-
-    def show_progress(self, fraction: float, text: str) -> None:
-        if not self._awaiting or self._cancelling:
-            return
-        self.progress.setValue(round(min(1.0, max(0.0, fraction)) * PROGRESS_STEPS))
-        self.progress.setFormat(text or "%p%")         # the engine's words say how far, when it sends them
-
     def show_result(self, demo, step: int | None = None) -> None:
         """A StepSizeDemo; ``step``: the step of the weights it started from (default: the
         step the weights were at when it was asked for)."""
-        self._awaiting = False
+        self._result_arrived(step)
         self._demo = demo
-        at = step if step is not None else self._asked_at if self._asked_at is not None else self._now
-        self._measured.clear()
-        self.stale.setVisible(False)
-        if at is not None:
-            self._measured.measured(at)
-            if self._now is not None:
-                self.note_step(self._now)
         if demo.runs:
             self.log_scale.blockSignals(True)
             self.log_scale.setChecked(log_is_useful(demo))
@@ -306,53 +249,14 @@ class StepSizePanel(QWidget):
         self.details.setText(runs_html(demo))
         self._draw()
 
-    def show_failure(self, message: str) -> None:
-        """Refused (another job runs) or failed: no job_busy(False) may follow, so end here."""
-        text = CANCELLED if self._cancelling else \
-            f"<b>The demo could not run</b>: {html.escape(message)}"
-        self._awaiting = False
-        self.set_busy(False)
-        self.summary.setText(text)
-
-    def note_step(self, step: int) -> None:
-        self._now = step
-        if self._measured.moved_to(step):
-            self.stale.setText(f"<i>{html.escape(self._measured.notice(step))} Run the demo again to see the "
-                               f"limit at the new weights.</i>")
-            self.stale.setVisible(True)
-
-    def clear_results(self) -> None:
-        """A new network or fresh weights: the runs belonged to other weights."""
-        self._demo = None
-        self._measured.clear()
-        self._awaiting = False
-        self.stale.setVisible(False)
-        self.set_busy(False)
-        self.summary.setText(IDLE)
-        self.details.setText("")
-        self._draw()
-
     # -- inside --------------------------------------------------------------------------------
     def _request(self) -> None:
-        self._awaiting, self._cancelling = True, False
-        self._asked_at = self._now
-        # The old result goes: a cancel must not leave it under the new request's words.
-        self._demo = None
-        self._measured.clear()
-        self.stale.setVisible(False)
-        self.details.setText("")
-        self._draw()
-        self.progress.setValue(0)
-        self.progress.setFormat("Starting…")
-        self.set_busy(True)
-        self.summary.setText("Measuring the curvature, then running gradient descent…")
+        self._begin("Measuring the curvature, then running gradient descent…")
         self.demo_requested.emit(self.steps.value())     # last: a handler may answer at once
 
-    def _cancel(self) -> None:
-        self._cancelling = True
-        self.cancel.setEnabled(False)
-        self.progress.setFormat("Cancelling…")
-        self.cancel_requested.emit()
+    def _forget_result(self) -> None:
+        self._demo = None
+        self.details.setText("")
 
     def curves(self, plot: pg.PlotWidget) -> dict[float, pg.PlotDataItem]:
         """The drawn curve of each run, by factor (for tests and screen readers)."""
