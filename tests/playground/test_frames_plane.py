@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.outcomes import confusion_matrix
+from playground.edits import fit_output
 from playground.frames import compute_frame, plane_of
 from playground.project import build_session, load_project
 from tests.ui.conftest import EXAMPLES
@@ -11,6 +12,15 @@ from tests.ui.conftest import EXAMPLES
 
 def session_of(example: str):
     return build_session(load_project(EXAMPLES / example))
+
+
+def csv_session(tmp_path, header: str, row):
+    """A two-class session on a CSV of 40 rows, ``row(i)`` giving each row's text."""
+    table = tmp_path / "table.csv"
+    table.write_text(header + "\n" + "".join(row(i) + "\n" for i in range(40)))
+    project = load_project(EXAMPLES / "iris.json").with_changes(
+        data={"source": {"csv": str(table), "target": "y", "task": "classification"}, "train_fraction": 0.8})
+    return build_session(project.with_changes(**fit_output(project.document, "classification", 2)))
 
 
 def test_iris_frame_has_a_pca_plane_whose_output_is_the_network_on_the_lifted_inputs():
@@ -47,14 +57,7 @@ def test_two_d_sets_keep_the_input_plane():
 
 
 def test_one_input_data_has_no_plane_and_still_gets_frames(tmp_path):
-    from playground.project import load_project as load
-    table = tmp_path / "one.csv"
-    table.write_text("a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))
-    project = load(EXAMPLES / "iris.json").with_changes(
-        data={"source": {"csv": str(table), "target": "y", "task": "classification"}, "train_fraction": 0.8})
-    from playground.edits import fit_output
-    project = project.with_changes(**fit_output(project.document, "classification", 2))
-    frame = compute_frame(build_session(project), 0.0)
+    frame = compute_frame(csv_session(tmp_path, "a,y", lambda i: f"{i},{i % 2}"), 0.0)
     assert frame.grid is None and frame.evaluation.train_loss > 0
 
 
@@ -76,25 +79,13 @@ def test_two_chosen_inputs_make_the_plane_with_the_rest_at_their_mean():
 
 
 def test_a_table_of_two_inputs_is_drawn_over_those_inputs(tmp_path):
-    table = tmp_path / "two.csv"
-    table.write_text("a,b,y\n" + "".join(f"{i % 7},{i % 5},{i % 2}\n" for i in range(40)))
-    from playground.edits import fit_output
-    project = load_project(EXAMPLES / "iris.json").with_changes(
-        data={"source": {"csv": str(table), "target": "y", "task": "classification"}, "train_fraction": 0.8})
-    project = project.with_changes(**fit_output(project.document, "classification", 2))
-    session = build_session(project)
+    session = csv_session(tmp_path, "a,b,y", lambda i: f"{i % 7},{i % 5},{i % 2}")
     grid = compute_frame(session, 0.0).grid
     assert grid.axes == ("a", "b") and np.allclose(grid.points_train, session.dataset.X_train)
 
 
 def test_without_a_plane_the_frame_carries_the_outcomes_itself(tmp_path):
-    table = tmp_path / "one.csv"
-    table.write_text("a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))
-    from playground.edits import fit_output
-    project = load_project(EXAMPLES / "iris.json").with_changes(
-        data={"source": {"csv": str(table), "target": "y", "task": "classification"}, "train_fraction": 0.8})
-    project = project.with_changes(**fit_output(project.document, "classification", 2))
-    session = build_session(project)
+    session = csv_session(tmp_path, "a,y", lambda i: f"{i},{i % 2}")
     frame = compute_frame(session, 0.0)
     predicted = (session.network.forward(session.X_test, training=False)[:, 0] > 0.5).astype(int)
     assert frame.grid is None
